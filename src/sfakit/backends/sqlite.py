@@ -1,0 +1,234 @@
+"""``sqlite:///path/to/file.db``: the embedded default backend.
+
+One file, WAL journal, one connection per thread. Write transactions start with
+``BEGIN IMMEDIATE``, so SQLite's single writer is taken up front and a transaction never
+fails half-way for want of the write lock; a writer waits up to the busy timeout
+(``?busy_timeout=5000`` milliseconds by default) and then fails with a
+:class:`~sfakit.errors.StorageError`. The schema is created on first open and its
+version recorded; a file written by a newer schema is refused.
+
+``sqlite:///relative.db`` is relative to the working directory,
+``sqlite:////abs/path.db`` absolute, and ``sqlite:///:memory:`` a private in-memory
+database (one connection, shared by threads under a lock).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from sfakit.errors import DuplicateError, StorageError, ValidationError
+from sfakit.plugins import hookimpl
+from sfakit.storage.api import Capability
+from sfakit.storage.catalog import IndexKind, utc_text
+from sfakit.storage.sql import (
+    SqlTransaction,
+    iso_date,
+    migrate,
+    text_to_moment,
+)
+
+__all__ = ["SqliteDialect", "SqliteStorage", "sfakit_open_storage", "sfakit_storage_schemes"]
+
+DEFAULT_BUSY_TIMEOUT_MS: Final = 5000
+
+
+class SqliteDialect:
+    name: str = "sqlite"
+    placeholder: str = "?"
+    data_type: str = "TEXT"
+    moment_type: str = "TEXT"
+    skip_locked: str = ""  # one writer at a time: BEGIN IMMEDIATE already excludes others
+    lock_stream: str | None = None
+
+    def column_type(self, kind: IndexKind) -> str:
+        return "INTEGER" if kind in (IndexKind.INT, IndexKind.BOOL) else "TEXT"
+
+    def to_db(self, kind: IndexKind, value: Any) -> Any:
+        if value is None:
+            return None
+        if kind is IndexKind.DATETIME:
+            return utc_text(value)
+        if kind is IndexKind.DATE:
+            return value.isoformat()
+        if kind is IndexKind.BOOL:
+            return int(value)
+        return value
+
+    def from_db(self, kind: IndexKind, value: Any) -> Any:
+        if value is None:
+            return None
+        if kind is IndexKind.DATETIME:
+            return text_to_moment(value)
+        if kind is IndexKind.DATE:
+            return iso_date(value)
+        if kind is IndexKind.BOOL:
+            return bool(value)
+        return value
+
+    def moment_to_db(self, moment: datetime) -> Any:
+        return utc_text(moment)
+
+    def moment_from_db(self, value: Any) -> datetime:
+        return text_to_moment(value)
+
+
+_DIALECT: Final = SqliteDialect()
+
+
+def _translate(exc: Exception) -> Exception | None:
+    if isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc):
+        return DuplicateError("record", str(exc))
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return StorageError(
+            f"the SQLite database is locked by another writer past the busy timeout: {exc}"
+        )
+    if isinstance(exc, sqlite3.DatabaseError):
+        return StorageError(f"SQLite failed: {exc}")
+    return None
+
+
+class SqliteStorage:
+    """The ``sqlite://`` backend. See the module docstring."""
+
+    capabilities: frozenset[Capability] = frozenset(
+        {Capability.AGGREGATE, Capability.CONCURRENT_WORKERS}
+    )
+
+    def __init__(self, url: str, path: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS):
+        self.url = url
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._in_memory = path == ":memory:"
+        self._shared: sqlite3.Connection | None = None
+        self._shared_lock = threading.RLock()
+        self._migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=self.busy_timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            if not self._in_memory:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise StorageError(f"{self.url}: cannot open the SQLite database: {exc}") from exc
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._closed:
+            raise ValidationError("$.storage", self.url, "an open storage (this one was closed)")
+        if self._in_memory:
+            if self._shared is None:
+                self._shared = self._connect()
+            return self._shared
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _migrate(self) -> None:
+        with self._raw_transaction(readonly=False) as cur:
+            migrate(cur, _DIALECT, self.url)
+
+    @contextmanager
+    def _raw_transaction(self, *, readonly: bool) -> Iterator[sqlite3.Cursor]:
+        conn = self._connection()
+        guard = self._shared_lock if self._in_memory else _NO_LOCK
+        with guard:
+            cur = conn.cursor()
+            try:
+                cur.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc) or exc from exc
+            try:
+                yield cur
+            except BaseException:
+                conn.rollback()
+                raise
+            try:
+                conn.commit()
+            except sqlite3.Error as exc:
+                conn.rollback()
+                raise _translate(exc) or exc from exc
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[SqlTransaction]:
+        with self._raw_transaction(readonly=readonly) as cur:
+            yield SqlTransaction(cur, _DIALECT, readonly=readonly, translate=_translate)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+
+    def __repr__(self) -> str:
+        return f"SqliteStorage({self.url!r})"
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK: Final = _NoLock()
+
+
+def open_sqlite(url: str) -> SqliteStorage:
+    parts = urlsplit(url)
+    if parts.netloc:
+        raise ValidationError(
+            "$.url", url, "sqlite:///relative/path.db or sqlite:////absolute/path.db (no host)"
+        )
+    raw_path = unquote(parts.path)
+    path = raw_path[1:] if raw_path.startswith("/") else raw_path
+    if not path:
+        raise ValidationError("$.url", url, "a database path, e.g. sqlite:///sfakit.db")
+    options = parse_qs(parts.query)
+    busy = DEFAULT_BUSY_TIMEOUT_MS
+    if "busy_timeout" in options:
+        try:
+            busy = int(options["busy_timeout"][0])
+        except ValueError:
+            raise ValidationError(
+                "$.url.busy_timeout", options["busy_timeout"][0], "milliseconds"
+            ) from None
+    if path != ":memory:":
+        parent = Path(path).parent
+        if not parent.exists():
+            raise StorageError(f"{url}: the folder {str(parent)!r} does not exist")
+    return SqliteStorage(url, path, busy_timeout_ms=busy)
+
+
+@hookimpl
+def sfakit_storage_schemes() -> list[str]:
+    return ["sqlite"]
+
+
+@hookimpl
+def sfakit_open_storage(url: str) -> SqliteStorage | None:
+    if urlsplit(url).scheme != "sqlite":
+        return None
+    return open_sqlite(url)

@@ -1,0 +1,41 @@
+"""The hooks sfakit calls. A plugin implements any of them with :data:`sfakit.hookimpl`.
+
+Every hook name starts with ``sfakit_``; every argument is passed by keyword, so a
+plugin names only the arguments it needs. Built-in backends implement these hooks
+exactly as third-party plugins do (see :mod:`sfakit.backends`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from sfakit.storage.api import Storage
+
+__all__ = ["hookspec", "sfakit_open_storage", "sfakit_storage_schemes"]
+
+#: Marks a function in this module as a hook specification.
+hookspec = pluggy.HookspecMarker("sfakit")
+
+
+@hookspec
+def sfakit_storage_schemes() -> list[str]:
+    """The URL schemes this plugin can open storage for, e.g. ``["sqlite"]``.
+
+    Called to list what is available (``sfakit info`` and the error for an unknown
+    scheme). Every plugin's list is collected.
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def sfakit_open_storage(url: str) -> Storage | None:
+    """Open a storage backend for ``url``, or return None if the scheme is not yours.
+
+    Called once by :func:`sfakit.open`; the first plugin that returns a backend wins.
+    Raise :class:`sfakit.errors.SfaError` subclasses for a URL you own but cannot
+    open (a bad path, a database written by a newer schema).
+    """
+    raise NotImplementedError

@@ -1,0 +1,141 @@
+"""Finding and calling plugins.
+
+Each :class:`~sfakit.Sfa` owns one plugin manager (no global registry), made by
+:func:`plugin_manager`: the built-in plugins in :data:`DEFAULT_PLUGINS` first, then
+every plugin installed under the ``sfakit`` entry-point group, then the ones the
+application passes in. A plugin that implements a hook no spec declares fails loudly
+(``check_pending``), and an exception inside a plugin reaches the caller as a
+:class:`~sfakit.errors.PluginError` that names the plugin and the hook.
+
+>>> from sfakit.plugins import plugin_manager
+>>> pm = plugin_manager(load_entry_points=False)
+>>> sorted(storage_schemes(pm))
+['memory', 'postgres', 'postgresql', 'sqlite']
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+from collections.abc import Iterable, Mapping
+from types import ModuleType, TracebackType
+from typing import Any, Final
+
+import pluggy
+
+from sfakit import hookspecs
+from sfakit.errors import PluginError, SfaError
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "PROJECT_NAME",
+    "call_hook",
+    "hookimpl",
+    "plugin_manager",
+    "storage_schemes",
+]
+
+PROJECT_NAME: Final = "sfakit"
+ENTRY_POINT_GROUP: Final = "sfakit"
+
+#: Marks a function or method as the implementation of an sfakit hook.
+hookimpl: Final = pluggy.HookimplMarker(PROJECT_NAME)
+
+#: Built-in plugins, registered before third-party ones, exactly like them.
+DEFAULT_PLUGINS: Final = (
+    "sfakit.backends.memory",
+    "sfakit.backends.sqlite",
+    "sfakit.backends.postgres",
+)
+
+
+def plugin_manager(
+    plugins: Iterable[object] = (), *, load_entry_points: bool = True
+) -> pluggy.PluginManager:
+    """A new plugin manager with the built-ins, installed plugins and ``plugins``.
+
+    ``plugins`` may hold modules, classes or instances that carry ``@hookimpl`` methods.
+    """
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for name in DEFAULT_PLUGINS:
+        pm.register(importlib.import_module(name), name=name)
+    if load_entry_points:
+        try:
+            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        except Exception as exc:  # a broken installed plugin must say which it is
+            raise PluginError(
+                f"could not load an installed sfakit plugin: {type(exc).__name__}: {exc}"
+            ) from exc
+    for plugin in plugins:
+        try:
+            pm.register(plugin)
+        except ValueError as exc:
+            raise PluginError(f"plugin {_name_of(plugin)} could not be registered: {exc}") from exc
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(str(exc), plugin=_name_of(exc.plugin)) from exc
+    return pm
+
+
+def _name_of(plugin: object) -> str:
+    if isinstance(plugin, ModuleType):
+        return plugin.__name__
+    return getattr(plugin, "__name__", type(plugin).__name__)
+
+
+def _culprit(pm: pluggy.PluginManager, hook: str, tb: TracebackType | None) -> str | None:
+    """The name of the plugin whose hook function appears deepest in ``tb``."""
+    codes = {
+        impl.function.__code__: impl.plugin_name
+        for impl in getattr(pm.hook, hook).get_hookimpls()
+        if hasattr(impl.function, "__code__")
+    }
+    found = None
+    while tb is not None:
+        found = codes.get(tb.tb_frame.f_code, found)
+        tb = tb.tb_next
+    return found
+
+
+def call_hook(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> Any:
+    """Call ``hook`` with ``kwargs``; a plugin's non-sfakit exception becomes a PluginError.
+
+    sfakit errors a plugin raises on purpose (a ValidationError, a ConflictError) pass
+    through unchanged.
+    """
+    try:
+        return getattr(pm.hook, hook)(**kwargs)
+    except SfaError:
+        raise
+    except Exception as exc:
+        plugin = _culprit(pm, hook, exc.__traceback__) or "unknown plugin"
+        raise PluginError(
+            f"plugin {plugin!r} failed in hook {hook}: {type(exc).__name__}: {exc}",
+            plugin=plugin,
+            hook=hook,
+        ) from exc
+
+
+def storage_schemes(pm: pluggy.PluginManager) -> dict[str, list[str]]:
+    """Each URL scheme on offer → the plugins that offer it."""
+    offered: dict[str, list[str]] = {}
+    for impl in pm.hook.sfakit_storage_schemes.get_hookimpls():
+        try:
+            schemes = list(typing.cast("list[str]", impl.function()))
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {impl.plugin_name!r} failed in hook sfakit_storage_schemes: {exc}",
+                plugin=impl.plugin_name,
+                hook="sfakit_storage_schemes",
+            ) from exc
+        for scheme in schemes:
+            offered.setdefault(scheme, []).append(impl.plugin_name)
+    return offered
+
+
+def plugin_names(pm: pluggy.PluginManager) -> Mapping[str, object]:
+    """Registered plugin name → plugin object."""
+    return dict(pm.list_name_plugin())

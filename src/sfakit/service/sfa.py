@@ -1,0 +1,337 @@
+"""``Sfa``: every business operation is one storage transaction.
+
+An operation loads what it needs, calls the pure domain code, and saves with the
+versions it loaded, so a concurrent change makes it fail with
+:class:`~sfakit.errors.ConflictError` instead of being overwritten. Where the service
+itself keeps derived data up to date (an account's last interaction), it retries the
+whole operation a few times on such a conflict, since no user decision is at stake.
+
+>>> import sfakit
+>>> with sfakit.open("memory://") as sfa:
+...     acme = sfa.create(sfakit.model.Account, name="Acme")
+...     acme.version
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Final, Self, TypeVar
+
+import attrs
+import pluggy
+
+from sfakit.clock import Clock, SystemClock, require_aware
+from sfakit.errors import ConflictError, PluginError, ValidationError
+from sfakit.model import (
+    Account,
+    Contact,
+    ContactRole,
+    Entity,
+    Interaction,
+    Order,
+)
+from sfakit.plugins import call_hook, plugin_manager, storage_schemes
+from sfakit.storage.api import IsNull, Page, Range, Storage, Transaction, Where
+from sfakit.storage.common import CHANGES
+
+__all__ = ["Change", "Sfa", "open_sfa"]
+
+E = TypeVar("E", bound=Entity)
+R = TypeVar("R")
+
+#: How often an operation that only refreshes derived data is retried on a conflict.
+DERIVED_RETRIES: Final = 5
+
+
+@attrs.frozen
+class Change:
+    """One entry of the change feed: which record changed, to which version, how."""
+
+    position: int
+    kind: str
+    id: str
+    version: int
+    op: str  # insert, update or delete
+    at: datetime
+
+
+class Sfa:
+    """The sfakit application service. Make one with :func:`sfakit.open`.
+
+    It owns the storage backend (closed by :meth:`close` or on leaving a ``with``
+    block), the clock, and the plugin manager.
+    """
+
+    def __init__(self, storage: Storage, *, clock: Clock, plugins: pluggy.PluginManager) -> None:
+        self.storage = storage
+        self.clock = clock
+        self.plugins = plugins
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.storage.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Sfa({self.storage!r})"
+
+    def now(self) -> datetime:
+        return require_aware(self.clock.now(), "$.clock.now()")
+
+    @contextmanager
+    def transaction(self, *, readonly: bool = False) -> Iterator[Transaction]:
+        """A raw storage transaction, for work the service has no operation for."""
+        with self.storage.transaction(readonly=readonly) as tx:
+            yield tx
+
+    def _retrying(self, operation: Callable[[Transaction], R]) -> R:
+        for attempt in range(DERIVED_RETRIES):
+            try:
+                with self.storage.transaction() as tx:
+                    return operation(tx)
+            except ConflictError:
+                if attempt == DERIVED_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- any entity -----------------------------------------------------------------
+
+    def create(self, kind: type[E], **fields: Any) -> E:
+        """Build and store a new ``kind`` with ``fields``; timestamps come from the clock."""
+        now = self.now()
+        entity = kind(created_at=fields.pop("created_at", now), updated_at=now, **fields)
+        return self.insert(entity)
+
+    def insert(self, entity: E) -> E:
+        """Store a new entity built by the caller (version 0)."""
+        with self.storage.transaction() as tx:
+            return tx.insert(entity)
+
+    def get(self, kind: type[E], id: str) -> E:
+        """The stored entity, or NotFoundError."""
+        with self.storage.transaction(readonly=True) as tx:
+            return tx.get(kind, id)
+
+    def save(self, entity: E) -> E:
+        """Store a changed entity read at ``entity.version``; stamps ``updated_at``.
+
+        A client that edited an old copy gets a ConflictError carrying the version the
+        server holds now, and nothing is overwritten.
+        """
+        stamped = entity.evolve(updated_at=max(self.now(), entity.created_at))
+        with self.storage.transaction() as tx:
+            return tx.update(stamped)
+
+    def update(self, kind: type[E], id: str, *, expected_version: int, **changes: Any) -> E:
+        """Apply ``changes`` to the stored entity if it is still at ``expected_version``."""
+        if "version" in changes or "id" in changes:
+            raise ValidationError("$.changes", sorted(changes), "fields other than id and version")
+        with self.storage.transaction() as tx:
+            current = tx.get(kind, id)
+            if current.version != expected_version:
+                raise ConflictError(
+                    kind.__name__,
+                    id,
+                    expected_version=expected_version,
+                    current_version=current.version,
+                )
+            changed = current.evolve(updated_at=max(self.now(), current.created_at), **changes)
+            return tx.update(changed)
+
+    def query(
+        self,
+        kind: type[E],
+        *,
+        where: Where | None = None,
+        order_by: str = "id",
+        descending: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[E]:
+        """One page of ``kind`` filtered on indexed fields (see :mod:`sfakit.storage.api`)."""
+        with self.storage.transaction(readonly=True) as tx:
+            return tx.query(
+                kind,
+                where=where,
+                order_by=order_by,
+                descending=descending,
+                limit=limit,
+                cursor=cursor,
+            )
+
+    def changes(self, *, after: int = 0, limit: int = 1000) -> list[Change]:
+        """The change feed after position ``after``, in commit order (for sync clients)."""
+        with self.storage.transaction(readonly=True) as tx:
+            entries = tx.read(CHANGES, after=after, limit=limit)
+        return [
+            Change(
+                position=e.position,
+                kind=str(e.data["kind"]),
+                id=str(e.data["id"]),
+                version=int(e.data["version"]),
+                op=str(e.data["op"]),
+                at=e.recorded_at,
+            )
+            for e in entries
+        ]
+
+    # -- contacts and history -------------------------------------------------------
+
+    def contacts_of(self, account_id: str, *, role: ContactRole | None = None) -> list[Contact]:
+        """The account's contacts (only those with ``role`` when given), by last name.
+
+        "Who is this customer's purchasing agent?" is
+        ``sfa.contacts_of(acme.id, role=ContactRole.PURCHASING_AGENT)``.
+        """
+        with self.storage.transaction(readonly=True) as tx:
+            contacts = _every_page(
+                tx, Contact, where={"account_id": account_id}, order_by="last_name"
+            )
+        if role is None:
+            return contacts
+        return [c for c in contacts if role in c.roles]
+
+    def log_interaction(self, **fields: Any) -> Interaction:
+        """Record what happened with a contact or account, and refresh the account's
+        ``last_interaction_at``. ``occurred_at`` defaults to now.
+
+        A contact's interaction counts for the contact's account too.
+        """
+        now = self.now()
+        fields.setdefault("occurred_at", now)
+        fields.setdefault("created_at", now)
+
+        def operation(tx: Transaction) -> Interaction:
+            interaction = Interaction(**fields)
+            if interaction.account_id is None and interaction.contact_id is not None:
+                contact = tx.get(Contact, interaction.contact_id)
+                if contact.account_id is not None:
+                    interaction = interaction.evolve(account_id=contact.account_id)
+            stored = tx.insert(interaction)
+            if stored.account_id is not None:
+                _touch_account(
+                    tx, stored.account_id, "last_interaction_at", stored.occurred_at, now
+                )
+            return stored
+
+        return self._retrying(operation)
+
+    def record_order(self, order: Order) -> Order:
+        """Store a new order and refresh its account's ``last_order_at``.
+
+        Full order management (placing, confirming, shipping) builds on this.
+        """
+        now = self.now()
+
+        def operation(tx: Transaction) -> Order:
+            stored = tx.insert(order)
+            moment = stored.placed_at or stored.created_at
+            _touch_account(tx, stored.account_id, "last_order_at", moment, now)
+            return stored
+
+        return self._retrying(operation)
+
+    def timeline(
+        self,
+        *,
+        contact_id: str | None = None,
+        account_id: str | None = None,
+        newest_first: bool = True,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Interaction]:
+        """A contact's or an account's interactions in time order, one page at a time."""
+        where = _one_owner(contact_id, account_id)
+        with self.storage.transaction(readonly=True) as tx:
+            return tx.query(
+                Interaction,
+                where=where,
+                order_by="occurred_at",
+                descending=newest_first,
+                limit=limit,
+                cursor=cursor,
+            )
+
+    def last_interaction(
+        self, *, contact_id: str | None = None, account_id: str | None = None
+    ) -> Interaction | None:
+        """When did we last contact X? The latest interaction, or None if there was none."""
+        page = self.timeline(contact_id=contact_id, account_id=account_id, limit=1)
+        return page.items[0] if page.items else None
+
+    def dormant_accounts(self, *, since: datetime, without: str = "order") -> list[Account]:
+        """Accounts with no ``"order"`` or no ``"interaction"`` at or after ``since``.
+
+        Accounts that never had one are included. Served by an index on the account's
+        ``last_order_at`` / ``last_interaction_at``.
+        """
+        require_aware(since, "$.since")
+        fields = {"order": "last_order_at", "interaction": "last_interaction_at"}
+        if without not in fields:
+            raise ValidationError("$.without", without, "'order' or 'interaction'")
+        field = fields[without]
+        with self.storage.transaction(readonly=True) as tx:
+            never = _every_page(tx, Account, where={field: IsNull()}, order_by="id")
+            before = _every_page(tx, Account, where={field: Range(high=since)}, order_by="id")
+        return sorted(never + before, key=lambda a: a.id)
+
+
+def _one_owner(contact_id: str | None, account_id: str | None) -> Where:
+    if (contact_id is None) == (account_id is None):
+        raise ValidationError("$.contact_id", contact_id, "exactly one of contact_id or account_id")
+    return {"contact_id": contact_id} if contact_id is not None else {"account_id": account_id}
+
+
+def _touch_account(
+    tx: Transaction, account_id: str, field: str, moment: datetime, now: datetime
+) -> None:
+    account = tx.get(Account, account_id)
+    current: datetime | None = getattr(account, field)
+    if current is None or moment > current:
+        tx.update(account.evolve(**{field: moment, "updated_at": max(now, account.created_at)}))
+
+
+def _every_page(tx: Transaction, kind: type[E], **query: Any) -> list[E]:
+    items: list[E] = []
+    cursor = None
+    while True:
+        page = tx.query(kind, limit=1000, cursor=cursor, **query)
+        items.extend(page.items)
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
+
+
+def open_sfa(
+    url: str = "sqlite:///sfakit.db",
+    *,
+    clock: Clock | None = None,
+    plugins: tuple[object, ...] | list[object] = (),
+    load_entry_points: bool = True,
+) -> Sfa:
+    """Open sfakit on the storage at ``url`` (see :func:`sfakit.open`)."""
+    if not isinstance(url, str) or "://" not in url:
+        raise ValidationError("$.url", url, "a storage URL such as sqlite:///sfakit.db")
+    pm = plugin_manager(plugins, load_entry_points=load_entry_points)
+    storage = call_hook(pm, "sfakit_open_storage", url=url)
+    if storage is None:
+        offered = storage_schemes(pm)
+        scheme = url.split("://", 1)[0]
+        listing = ", ".join(f"{s}:// ({', '.join(names)})" for s, names in sorted(offered.items()))
+        raise PluginError(
+            f"no installed plugin opens storage for scheme {scheme!r}; available: {listing}",
+            hook="sfakit_open_storage",
+        )
+    return Sfa(storage, clock=clock or SystemClock(), plugins=pm)

@@ -1,0 +1,256 @@
+"""The storage contract: what a backend plugin must provide and guarantee.
+
+A backend is a :class:`Storage`; all reading and writing happens inside a
+:class:`Transaction` opened with ``storage.transaction()``. The guarantees, each
+checked by the conformance suite in :mod:`sfakit.testing.storage`:
+
+* **Atomic.** An exception inside ``with storage.transaction() as tx:`` rolls back
+  everything done in it; leaving the block normally commits.
+* **No lost update.** ``tx.update(entity)`` succeeds only if the stored version equals
+  ``entity.version``; otherwise it raises :class:`~sfakit.errors.ConflictError`
+  carrying the stored version, and changes nothing.
+* **Unique keys.** A second insert of the same id, unique field value or idempotency
+  key raises :class:`~sfakit.errors.DuplicateError`; there is never a second row.
+* **Indexed queries.** ``query`` filters on indexed fields only (see
+  :mod:`sfakit.storage.catalog`), orders by one of them then by id, and pages with an
+  opaque cursor: the pages of one query never repeat or skip a row that did not change.
+* **Streams.** ``append`` adds to a named append-only stream; ``read`` returns entries
+  after a position, in commit order. Every entity write also appends to the
+  ``"changes"`` stream (the change feed).
+* **Due work.** ``enqueue`` schedules a keyed item once; ``claim_due`` hands each due
+  item to one worker at a time, even across processes, with a lease.
+
+Query filters: a plain value means equality; :class:`In`, :class:`Range`,
+:class:`IsNull` and :class:`NotNull` say more.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from sfakit.model import Entity
+
+__all__ = [
+    "AggregateRow",
+    "Capability",
+    "In",
+    "IsNull",
+    "NotNull",
+    "Page",
+    "Range",
+    "Storage",
+    "StreamEntry",
+    "Transaction",
+    "Where",
+    "WorkItem",
+]
+
+E = TypeVar("E", bound=Entity)
+
+
+def _as_tuple(values: Iterable[Any]) -> tuple[Any, ...]:
+    return tuple(values)
+
+
+@attrs.frozen
+class In:
+    """The field's value is one of ``values``: ``where={"stage": In(("propose", "won"))}``."""
+
+    values: tuple[Any, ...] = attrs.field(converter=_as_tuple)
+
+
+@attrs.frozen
+class Range:
+    """``low <= value < high``; either end may be None (open)."""
+
+    low: Any = None
+    high: Any = None
+
+
+@attrs.frozen
+class IsNull:
+    """The field is not set."""
+
+
+@attrs.frozen
+class NotNull:
+    """The field is set."""
+
+
+Where = Mapping[str, Any]
+
+
+@attrs.frozen
+class Page(Generic[E]):
+    """One page of a query; pass ``next_cursor`` back to get the next (None: no more)."""
+
+    items: tuple[E, ...]
+    next_cursor: str | None
+
+
+@attrs.frozen
+class AggregateRow:
+    """One group of an aggregate: the group's key values, its row count and sums.
+
+    For a Money field, the sum is kept per currency: the currency is part of ``key``.
+    """
+
+    key: tuple[Any, ...]
+    count: int
+    sums: Mapping[str, Decimal | int]
+
+
+@attrs.frozen
+class StreamEntry:
+    """One entry of an append-only stream."""
+
+    stream: str
+    position: int
+    data: Mapping[str, Any]
+    recorded_at: datetime
+
+
+@attrs.frozen
+class WorkItem:
+    """A unit of due work handed to one worker until ``lease_until``.
+
+    ``attempt`` counts the claims so far; completing checks that the lease is still
+    this worker's (same ``attempt``), so a worker whose lease ran out cannot complete
+    work another worker has taken over.
+    """
+
+    queue: str
+    key: str
+    due_at: datetime
+    payload: Mapping[str, Any]
+    worker: str
+    attempt: int
+    lease_until: datetime
+
+
+class Capability(enum.StrEnum):
+    """Optional features a backend may offer."""
+
+    AGGREGATE = "aggregate"  # `aggregate` pushes grouping down to the database
+    CONCURRENT_WORKERS = "concurrent_workers"  # safe claim_due across processes
+
+
+class Transaction(Protocol):
+    """Reads and writes inside one atomic unit. Obtained from ``Storage.transaction()``."""
+
+    def get(self, kind: type[E], id: str) -> E:
+        """The stored entity, or NotFoundError."""
+        ...
+
+    def find(self, kind: type[E], id: str) -> E | None:
+        """The stored entity, or None."""
+        ...
+
+    def insert(self, entity: E) -> E:
+        """Store a new entity (its version must be 0); returns it at version 1."""
+        ...
+
+    def insert_many(self, entities: Iterable[E]) -> list[E]:
+        """Insert many new entities at once (a bulk load); all or, on any error, none."""
+        ...
+
+    def update(self, entity: E) -> E:
+        """Store a changed entity whose ``version`` is the one it was read at.
+
+        Returns it at the next version; a stale version raises ConflictError.
+        """
+        ...
+
+    def delete(self, kind: type[Entity], id: str, *, expected_version: int, at: datetime) -> None:
+        """Remove an entity, if it is still at ``expected_version``; ``at`` dates the feed entry."""
+        ...
+
+    def query(
+        self,
+        kind: type[E],
+        *,
+        where: Where | None = None,
+        order_by: str = "id",
+        descending: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[E]:
+        """Entities matching every filter in ``where``, ordered, one page at a time.
+
+        Unset values sort before set ones (after them when ``descending``).
+        """
+        ...
+
+    def count(self, kind: type[Entity], *, where: Where | None = None) -> int:
+        """How many entities match ``where``."""
+        ...
+
+    def aggregate(
+        self,
+        kind: type[Entity],
+        *,
+        group_by: Sequence[str],
+        sum: Sequence[str] = (),
+        where: Where | None = None,
+    ) -> list[AggregateRow]:
+        """Count (and sum) the matching entities per group, ordered by group key."""
+        ...
+
+    def claim_key(self, namespace: str, key: str, value: str) -> None:
+        """Record an idempotency key; DuplicateError (with the first value) if it exists."""
+        ...
+
+    def key_value(self, namespace: str, key: str) -> str | None:
+        """The value recorded for an idempotency key, or None."""
+        ...
+
+    def append(self, stream: str, data: Mapping[str, Any], *, at: datetime) -> int:
+        """Append to ``stream``; returns the entry's position (increasing, from 1)."""
+        ...
+
+    def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[StreamEntry]:
+        """Entries of ``stream`` with position > ``after``, in order."""
+        ...
+
+    def enqueue(
+        self, queue: str, key: str, *, due_at: datetime, payload: Mapping[str, Any]
+    ) -> bool:
+        """Schedule work once per key; False if the key was already queued."""
+        ...
+
+    def claim_due(
+        self, queue: str, *, now: datetime, worker: str, lease: timedelta, limit: int = 100
+    ) -> list[WorkItem]:
+        """Take up to ``limit`` due items not leased by another worker, earliest first."""
+        ...
+
+    def complete(self, item: WorkItem) -> None:
+        """Mark claimed work done; ConflictError if the lease passed to another worker."""
+        ...
+
+    def retry(self, item: WorkItem, *, due_at: datetime, error: str) -> None:
+        """Give claimed work back, due again at ``due_at``, recording ``error``."""
+        ...
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """A storage backend, opened by a plugin for a URL."""
+
+    url: str
+    capabilities: frozenset[Capability]
+
+    def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Transaction]:
+        """An atomic unit of work: commit on normal exit, roll back on an exception."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the storage cannot be used afterwards."""
+        ...

@@ -1,0 +1,740 @@
+"""SQL shared by the SQLite and PostgreSQL backends.
+
+Each entity kind has a table with ``id``, ``version``, ``data`` (the entity as JSON,
+through the one codec) and one column per indexed field (two for money: minor units
+and currency). Every identifier in generated SQL comes from the catalog; every value
+is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any, Final, Protocol, TypeVar
+
+from sfakit.codec import converter
+from sfakit.errors import (
+    ConflictError,
+    DuplicateError,
+    NotFoundError,
+    SchemaVersionError,
+    ValidationError,
+)
+from sfakit.model import Entity
+from sfakit.model.currencies import MINOR_UNITS
+from sfakit.storage.api import AggregateRow, Page, StreamEntry, Where, WorkItem
+from sfakit.storage.catalog import (
+    CATALOG,
+    IndexKind,
+    IndexSpec,
+    KindSpec,
+    column_readers,
+    entity_index_values,
+    kind_spec,
+    utc_text,
+)
+from sfakit.storage.common import (
+    CHANGES,
+    change_entry,
+    check_aware,
+    check_key,
+    check_new,
+    check_stored,
+    check_stream_name,
+    with_version,
+)
+from sfakit.storage.query import Filter, QueryPlan, group_fields, plan_filters, plan_query
+
+__all__ = ["SCHEMA_VERSION", "Dialect", "SqlTransaction", "schema_statements"]
+
+E = TypeVar("E", bound=Entity)
+
+#: The schema version this code writes. A database with a higher one is refused.
+SCHEMA_VERSION: Final = 1
+
+
+class Dialect(Protocol):
+    """What differs between SQL databases."""
+
+    name: str
+    placeholder: str
+
+    def column_type(self, kind: IndexKind) -> str: ...
+
+    def to_db(self, kind: IndexKind, value: Any) -> Any: ...
+
+    def from_db(self, kind: IndexKind, value: Any) -> Any: ...
+
+    def moment_to_db(self, moment: datetime) -> Any: ...
+
+    def moment_from_db(self, value: Any) -> datetime: ...
+
+    data_type: str
+    moment_type: str
+    skip_locked: str  # appended to the claim query's row selection
+    lock_stream: str | None  # SQL taking a lock that orders stream appends, or None
+
+
+def columns(spec: IndexSpec) -> tuple[str, ...]:
+    if spec.kind is IndexKind.MONEY:
+        return (f"{spec.field}_minor", f"{spec.field}_currency")
+    return (spec.field,)
+
+
+def migrate(cursor: Cursorish, dialect: Dialect, url: str) -> int:
+    """Bring the database's schema up to :data:`SCHEMA_VERSION`, inside the caller's
+    transaction; returns the version found. A newer version is refused.
+
+    Each step is in :func:`migration_steps`; a database with no version gets them all.
+    """
+    p = dialect.placeholder
+    cursor.execute(
+        "CREATE TABLE IF NOT EXISTS sfakit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    )
+    cursor.execute("SELECT value FROM sfakit_meta WHERE key = 'schema_version'")
+    row = cursor.fetchone()
+    found = 0 if row is None else int(row[0])
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(url, found, SCHEMA_VERSION)
+    steps = migration_steps(dialect)
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        for statement in steps[version]:
+            cursor.execute(statement)
+    if found < SCHEMA_VERSION:
+        cursor.execute(
+            f"INSERT INTO sfakit_meta (key, value) VALUES ('schema_version', {p}) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(SCHEMA_VERSION),),
+        )
+    return found
+
+
+def migration_steps(dialect: Dialect) -> dict[int, list[str]]:
+    """Schema version → the statements that bring the previous version to it.
+
+    A later version adds its own entry (``ALTER TABLE … ADD COLUMN`` and a backfill from
+    ``data``) rather than editing version 1, so every old database can be brought up.
+    """
+    return {1: schema_statements(dialect)}
+
+
+def schema_statements(dialect: Dialect) -> list[str]:
+    """CREATE statements for every table and index (idempotent)."""
+    statements = [
+        "CREATE TABLE IF NOT EXISTS sfakit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS sfakit_keys (namespace TEXT NOT NULL, key TEXT NOT NULL, "
+        "value TEXT NOT NULL, PRIMARY KEY (namespace, key))",
+        "CREATE TABLE IF NOT EXISTS sfakit_streams (stream TEXT NOT NULL, "
+        f"position BIGINT NOT NULL, recorded_at {dialect.moment_type} NOT NULL, "
+        f"data {dialect.data_type} NOT NULL, PRIMARY KEY (stream, position))",
+        f"CREATE TABLE IF NOT EXISTS sfakit_work (queue TEXT NOT NULL, key TEXT NOT NULL, "
+        f"due_at {dialect.moment_type} NOT NULL, payload {dialect.data_type} NOT NULL, "
+        "state TEXT NOT NULL, worker TEXT, attempt INTEGER NOT NULL, "
+        f"lease_until {dialect.moment_type}, error TEXT, PRIMARY KEY (queue, key))",
+        "CREATE INDEX IF NOT EXISTS ix_sfakit_work_due ON sfakit_work (queue, state, due_at)",
+    ]
+    for spec in CATALOG.values():
+        cols = [
+            "id TEXT PRIMARY KEY",
+            "version INTEGER NOT NULL",
+            f"data {dialect.data_type} NOT NULL",
+        ]
+        for ix in spec.indexes:
+            if ix.field == "id":
+                continue
+            if ix.kind is IndexKind.MONEY:
+                cols.append(f"{ix.field}_minor BIGINT")
+                cols.append(f"{ix.field}_currency TEXT")
+            else:
+                cols.append(f"{ix.field} {dialect.column_type(ix.kind)}")
+        statements.append(f"CREATE TABLE IF NOT EXISTS {spec.table} ({', '.join(cols)})")
+        for ix in spec.indexes:
+            if ix.field == "id":
+                continue
+            name = f"ix_{spec.table}_{ix.field}"
+            if ix.unique:
+                statements.append(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {spec.table} ({ix.field})"
+                )
+            elif ix.kind is IndexKind.MONEY:
+                statements.append(
+                    f"CREATE INDEX IF NOT EXISTS {name} ON {spec.table} ({ix.field}_currency)"
+                )
+            else:
+                statements.append(
+                    f"CREATE INDEX IF NOT EXISTS {name} ON {spec.table} ({ix.field}, id)"
+                )
+    return statements
+
+
+class _Statements:
+    """Per-kind SQL, built once per dialect."""
+
+    def __init__(self, spec: KindSpec, dialect: Dialect) -> None:
+        p = dialect.placeholder
+        self.spec = spec
+        self.index_columns = [c for ix in spec.indexes if ix.field != "id" for c in columns(ix)]
+        names = ["id", "version", "data", *self.index_columns]
+        self.insert = (
+            f"INSERT INTO {spec.table} ({', '.join(names)}) VALUES ({', '.join([p] * len(names))}) "
+            "ON CONFLICT DO NOTHING"
+        )
+        sets = ", ".join(f"{c} = {p}" for c in ["version", "data", *self.index_columns])
+        self.update = f"UPDATE {spec.table} SET {sets} WHERE id = {p} AND version = {p}"
+        self.select_one = f"SELECT data, version FROM {spec.table} WHERE id = {p}"
+        self.version_of = f"SELECT version FROM {spec.table} WHERE id = {p}"
+        self.delete = f"DELETE FROM {spec.table} WHERE id = {p} AND version = {p}"
+        self.has_unique = any(ix.unique and ix.field != "id" for ix in spec.indexes)
+        self._columns = [(read, _adapter(kind, dialect)) for kind, read in column_readers(spec)]
+        self._unstructure = converter.get_unstructure_hook(spec.cls)
+
+    def row_of(self, entity: Entity) -> list[Any]:
+        row: list[Any] = [json.dumps(self._unstructure(entity), ensure_ascii=False)]
+        for read, adapt in self._columns:
+            value = read(entity)
+            row.append(value if adapt is None or value is None else adapt(value))
+        return row
+
+
+def _adapter(kind: IndexKind, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """How a plain index value becomes a column value (None: as it is)."""
+    if kind in (IndexKind.TEXT, IndexKind.INT):
+        return None
+    if kind is IndexKind.DATETIME:
+        return dialect.moment_to_db
+    return partial(dialect.to_db, kind)
+
+
+class Cursorish(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+_STATEMENTS: dict[tuple[str, str], _Statements] = {}
+
+
+def statements(spec: KindSpec, dialect: Dialect) -> _Statements:
+    key = (dialect.name, spec.name)
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = _STATEMENTS[key] = _Statements(spec, dialect)
+    return found
+
+
+def entity_row(spec: KindSpec, dialect: Dialect, entity: Entity) -> list[Any]:
+    """``data`` then the index columns of ``entity``, in table order (without id/version)."""
+    return statements(spec, dialect).row_of(entity)
+
+
+class SqlTransaction:
+    """A transaction over a DB-API cursor; the backend owns BEGIN/COMMIT/ROLLBACK."""
+
+    def __init__(
+        self,
+        cursor: Cursorish,
+        dialect: Dialect,
+        *,
+        readonly: bool,
+        translate: Callable[[Exception], Exception | None],
+    ) -> None:
+        self._cur = cursor
+        self._dialect = dialect
+        self._readonly = readonly
+        self._translate = translate
+        self._p = dialect.placeholder
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self._cur.execute(sql, params)
+        except Exception as exc:
+            better = self._translate(exc)
+            if better is None:
+                raise
+            raise better from exc
+
+    def _writable(self) -> None:
+        if self._readonly:
+            raise ValidationError("$.readonly", True, "a read-write transaction for writes")
+
+    def _load(self, kind: type[E], data: Any) -> E:
+        raw = json.loads(data) if isinstance(data, str | bytes) else data
+        return converter.structure(raw, kind)
+
+    # -- entities -------------------------------------------------------------------
+
+    def find(self, kind: type[E], id: str) -> E | None:
+        spec = kind_spec(kind)
+        self._execute(statements(spec, self._dialect).select_one, (id,))
+        row = self._cur.fetchone()
+        return None if row is None else self._load(kind, row[0])
+
+    def get(self, kind: type[E], id: str) -> E:
+        found = self.find(kind, id)
+        if found is None:
+            raise NotFoundError(kind.__name__, id)
+        return found
+
+    def _duplicate(self, spec: KindSpec, entity: Entity) -> DuplicateError:
+        p = self._p
+        self._execute(f"SELECT 1 FROM {spec.table} WHERE id = {p}", (entity.id,))
+        if self._cur.fetchone() is not None:
+            return DuplicateError(spec.name, f"id={entity.id}", existing_id=entity.id)
+        return self._unique_taken(spec, entity) or DuplicateError(spec.name, f"id={entity.id}")
+
+    def _unique_taken(self, spec: KindSpec, entity: Entity) -> DuplicateError | None:
+        p = self._p
+        values = entity_index_values(spec, entity)
+        for ix in spec.indexes:
+            if ix.unique and ix.field != "id" and values[ix.field] is not None:
+                self._execute(
+                    f"SELECT id FROM {spec.table} WHERE {ix.field} = {p} AND id <> {p}",
+                    (self._dialect.to_db(ix.kind, values[ix.field]), entity.id),
+                )
+                row = self._cur.fetchone()
+                if row is not None:
+                    return DuplicateError(
+                        spec.name, f"{ix.field}={values[ix.field]}", existing_id=row[0]
+                    )
+        return None
+
+    def insert(self, entity: E) -> E:
+        self._writable()
+        check_new(entity)
+        spec = kind_spec(type(entity))
+        stored = with_version(entity, 1)
+        sql = statements(spec, self._dialect).insert
+        self._execute(sql, [stored.id, 1, *entity_row(spec, self._dialect, stored)])
+        if self._cur.rowcount != 1:
+            raise self._duplicate(spec, stored)
+        self._feed(spec, stored.id, 1, "insert", stored.updated_at)
+        return stored
+
+    def insert_many(self, entities: Iterable[E]) -> list[E]:
+        """Insert many new entities in one round of statements per kind."""
+        stored_all: list[E] = []
+        by_kind: dict[str, list[E]] = {}
+        for entity in entities:
+            check_new(entity)
+            by_kind.setdefault(type(entity).__name__, []).append(with_version(entity, 1))
+        feed: list[tuple[str, str, int, str, datetime]] = []
+        for name, batch in by_kind.items():
+            spec = kind_spec(name)
+            rows = [[e.id, 1, *entity_row(spec, self._dialect, e)] for e in batch]
+            try:
+                self._executemany(statements(spec, self._dialect).insert, rows)
+                inserted = self._cur.rowcount
+            except DuplicateError:
+                inserted = -1
+            if inserted != len(batch):
+                raise self._first_duplicate(spec, batch)
+            stored_all.extend(batch)
+            feed.extend((spec.name, e.id, 1, "insert", e.updated_at) for e in batch)
+        self._append_many(CHANGES, [(change_entry(*f[:4]), f[4]) for f in feed])
+        return stored_all
+
+    def _first_duplicate(self, spec: KindSpec, batch: Sequence[Entity]) -> DuplicateError:
+        seen: set[str] = set()
+        for entity in batch:
+            if entity.id in seen:
+                return DuplicateError(spec.name, f"id={entity.id}", existing_id=entity.id)
+            seen.add(entity.id)
+        for entity in batch:
+            duplicate = self._unique_taken(spec, entity)
+            if duplicate is not None:
+                return duplicate
+        return DuplicateError(spec.name, "a key of this batch")
+
+    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._cur.executemany(sql, rows)
+        except Exception as exc:
+            better = self._translate(exc)
+            if better is None:
+                raise
+            raise better from exc
+
+    def _conflict(self, spec: KindSpec, id: str, expected: int) -> ConflictError:
+        self._execute(statements(spec, self._dialect).version_of, (id,))
+        row = self._cur.fetchone()
+        return ConflictError(
+            spec.name,
+            id,
+            expected_version=expected,
+            current_version=None if row is None else row[0],
+        )
+
+    def update(self, entity: E) -> E:
+        self._writable()
+        check_stored(entity)
+        spec = kind_spec(type(entity))
+        stored = entity.evolve(version=entity.version + 1)
+        row = entity_row(spec, self._dialect, stored)
+        sql = statements(spec, self._dialect).update
+        if statements(spec, self._dialect).has_unique:
+            # Checked first: on PostgreSQL a violated constraint would abort the transaction.
+            taken = self._unique_taken(spec, stored)
+            if taken is not None:
+                raise taken
+        self._execute(sql, [stored.version, *row, stored.id, entity.version])
+        if self._cur.rowcount != 1:
+            raise self._conflict(spec, entity.id, entity.version)
+        self._feed(spec, stored.id, stored.version, "update", stored.updated_at)
+        return stored
+
+    def delete(self, kind: type[Entity], id: str, *, expected_version: int, at: datetime) -> None:
+        self._writable()
+        check_aware(at, "$.at")
+        spec = kind_spec(kind)
+        self._execute(statements(spec, self._dialect).delete, (id, expected_version))
+        if self._cur.rowcount != 1:
+            raise self._conflict(spec, id, expected_version)
+        self._feed(spec, id, expected_version + 1, "delete", at)
+
+    def _feed(self, spec: KindSpec, entity_id: str, version: int, op: str, at: datetime) -> None:
+        self.append(CHANGES, change_entry(spec.name, entity_id, version, op), at=at)
+
+    # -- queries --------------------------------------------------------------------
+
+    def _where(self, filters: Sequence[Filter]) -> tuple[list[str], list[Any]]:
+        p = self._p
+        clauses: list[str] = []
+        params: list[Any] = []
+        for f in filters:
+            col = f.index.field
+            kind = f.index.kind
+            if f.op == "null":
+                clauses.append(f"{col} IS NULL")
+            elif f.op == "notnull":
+                clauses.append(f"{col} IS NOT NULL")
+            elif f.op == "eq":
+                clauses.append(f"{col} = {p}")
+                params.append(self._dialect.to_db(kind, f.values[0]))
+            elif f.op == "in":
+                clauses.append(f"{col} IN ({', '.join([p] * len(f.values))})")
+                params.extend(self._dialect.to_db(kind, v) for v in f.values)
+            else:
+                low, high = f.values
+                if low is not None:
+                    clauses.append(f"{col} >= {p}")
+                    params.append(self._dialect.to_db(kind, low))
+                if high is not None:
+                    clauses.append(f"{col} < {p}")
+                    params.append(self._dialect.to_db(kind, high))
+        return clauses, params
+
+    def _keyset(self, plan: QueryPlan) -> tuple[list[str], list[Any]]:
+        if plan.after is None:
+            return [], []
+        p = self._p
+        col = plan.order.field
+        value, last_id = plan.after
+        if col == "id":
+            return [f"id {'<' if plan.descending else '>'} {p}"], [last_id]
+        db_value = self._dialect.to_db(plan.order.kind, value)
+        if not plan.descending:
+            if value is None:
+                return [f"(({col} IS NULL AND id > {p}) OR {col} IS NOT NULL)"], [last_id]
+            return [f"({col} > {p} OR ({col} = {p} AND id > {p}))"], [db_value, db_value, last_id]
+        if value is None:
+            return [f"({col} IS NULL AND id < {p})"], [last_id]
+        return (
+            [f"({col} < {p} OR ({col} = {p} AND id < {p}) OR {col} IS NULL)"],
+            [db_value, db_value, last_id],
+        )
+
+    def query(
+        self,
+        kind: type[E],
+        *,
+        where: Where | None = None,
+        order_by: str = "id",
+        descending: bool = False,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[E]:
+        spec = kind_spec(kind)
+        plan = plan_query(
+            spec, where=where, order_by=order_by, descending=descending, limit=limit, cursor=cursor
+        )
+        clauses, params = self._where(plan.filters)
+        keyset, keyset_params = self._keyset(plan)
+        clauses += keyset
+        params += keyset_params
+        col = plan.order.field
+        if plan.descending:
+            order = f"{col} DESC NULLS LAST, id DESC" if col != "id" else "id DESC"
+        else:
+            order = f"{col} ASC NULLS FIRST, id ASC" if col != "id" else "id ASC"
+        sql = f"SELECT data FROM {spec.table}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += f" ORDER BY {order} LIMIT {plan.limit + 1}"
+        self._execute(sql, params)
+        rows = self._cur.fetchall()
+        items = tuple(self._load(kind, r[0]) for r in rows[: plan.limit])
+        more = len(rows) > plan.limit
+        next_cursor = (
+            plan.cursor_for(entity_index_values(spec, items[-1])) if more and items else None
+        )
+        return Page(items, next_cursor)
+
+    def count(self, kind: type[Entity], *, where: Where | None = None) -> int:
+        spec = kind_spec(kind)
+        clauses, params = self._where(plan_filters(spec, where))
+        sql = f"SELECT COUNT(*) FROM {spec.table}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        self._execute(sql, params)
+        return int(self._cur.fetchone()[0])
+
+    def aggregate(
+        self,
+        kind: type[Entity],
+        *,
+        group_by: Sequence[str],
+        sum: Sequence[str] = (),
+        where: Where | None = None,
+    ) -> list[AggregateRow]:
+        spec = kind_spec(kind)
+        groups, sums = group_fields(spec, group_by, sum)
+        money = [s for s in sums if s.kind is IndexKind.MONEY]
+        key_cols = [g.field for g in groups] + [f"{m.field}_currency" for m in money]
+        sum_cols = [
+            f"SUM({s.field}_minor)" if s.kind is IndexKind.MONEY else f"SUM({s.field})"
+            for s in sums
+        ]
+        clauses, params = self._where(plan_filters(spec, where))
+        sql = f"SELECT {', '.join([*key_cols, 'COUNT(*)', *sum_cols])} FROM {spec.table}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        if key_cols:
+            sql += f" GROUP BY {', '.join(key_cols)}"
+        self._execute(sql, params)
+        result = []
+        n = len(key_cols)
+        kinds = [g.kind for g in groups] + [IndexKind.TEXT] * len(money)
+        for row in self._cur.fetchall():
+            if not key_cols and row[0] == 0:
+                continue  # no rows at all: no group (as in the in-memory fold)
+            key = tuple(self._dialect.from_db(k, v) for k, v in zip(kinds, row[:n], strict=True))
+            totals: dict[str, Decimal | int] = {}
+            currencies = key[len(groups) :]
+            for i, s in enumerate(sums):
+                raw = int(row[n + 1 + i] or 0)
+                if s.kind is IndexKind.MONEY:
+                    currency = currencies[money.index(s)]
+                    digits = MINOR_UNITS.get(currency, 0) if currency else 0
+                    totals[s.field] = Decimal(raw).scaleb(-digits)
+                else:
+                    totals[s.field] = raw
+            result.append(AggregateRow(key=key, count=int(row[n]), sums=totals))
+        result.sort(key=lambda r: tuple((v is not None, v if v is not None else 0) for v in r.key))
+        return result
+
+    # -- idempotency keys -----------------------------------------------------------
+
+    def claim_key(self, namespace: str, key: str, value: str) -> None:
+        self._writable()
+        check_key(namespace, "$.namespace")
+        check_key(key, "$.key")
+        check_key(value, "$.value")
+        p = self._p
+        self._execute(
+            f"INSERT INTO sfakit_keys (namespace, key, value) VALUES ({p}, {p}, {p}) "
+            "ON CONFLICT DO NOTHING",
+            (namespace, key, value),
+        )
+        if self._cur.rowcount != 1:
+            raise DuplicateError(namespace, key, existing_id=self.key_value(namespace, key))
+
+    def key_value(self, namespace: str, key: str) -> str | None:
+        p = self._p
+        self._execute(
+            f"SELECT value FROM sfakit_keys WHERE namespace = {p} AND key = {p}", (namespace, key)
+        )
+        row = self._cur.fetchone()
+        return None if row is None else str(row[0])
+
+    # -- streams --------------------------------------------------------------------
+
+    def append(self, stream: str, data: Mapping[str, Any], *, at: datetime) -> int:
+        self._writable()
+        check_stream_name(stream)
+        check_aware(at, "$.at")
+        p = self._p
+        if self._dialect.lock_stream:
+            self._execute(self._dialect.lock_stream, (stream,))
+        self._execute(
+            f"INSERT INTO sfakit_streams (stream, position, recorded_at, data) "
+            f"SELECT {p}, COALESCE(MAX(position), 0) + 1, {p}, {p} FROM sfakit_streams "
+            f"WHERE stream = {p} RETURNING position",
+            (stream, self._dialect.moment_to_db(at), json.dumps(dict(data)), stream),
+        )
+        return int(self._cur.fetchone()[0])
+
+    def _append_many(
+        self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
+    ) -> None:
+        if not entries:
+            return
+        p = self._p
+        if self._dialect.lock_stream:
+            self._execute(self._dialect.lock_stream, (stream,))
+        self._execute(
+            f"SELECT COALESCE(MAX(position), 0) FROM sfakit_streams WHERE stream = {p}", (stream,)
+        )
+        last = int(self._cur.fetchone()[0])
+        moment = self._dialect.moment_to_db
+        self._executemany(
+            f"INSERT INTO sfakit_streams (stream, position, recorded_at, data) "
+            f"VALUES ({p}, {p}, {p}, {p})",
+            [
+                (stream, last + n, moment(at), json.dumps(dict(data)))
+                for n, (data, at) in enumerate(entries, start=1)
+            ],
+        )
+
+    def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[StreamEntry]:
+        check_stream_name(stream)
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise ValidationError("$.after", after, "a position >= 0")
+        p = self._p
+        self._execute(
+            f"SELECT position, recorded_at, data FROM sfakit_streams WHERE stream = {p} "
+            f"AND position > {p} ORDER BY position LIMIT {int(limit)}",
+            (stream, after),
+        )
+        return [
+            StreamEntry(
+                stream,
+                int(position),
+                json.loads(data) if isinstance(data, str) else data,
+                self._dialect.moment_from_db(recorded),
+            )
+            for position, recorded, data in self._cur.fetchall()
+        ]
+
+    # -- due work -------------------------------------------------------------------
+
+    def enqueue(
+        self, queue: str, key: str, *, due_at: datetime, payload: Mapping[str, Any]
+    ) -> bool:
+        self._writable()
+        check_key(queue, "$.queue")
+        check_key(key, "$.key")
+        check_aware(due_at, "$.due_at")
+        p = self._p
+        self._execute(
+            f"INSERT INTO sfakit_work (queue, key, due_at, payload, state, attempt) "
+            f"VALUES ({p}, {p}, {p}, {p}, 'pending', 0) ON CONFLICT DO NOTHING",
+            (queue, key, self._dialect.moment_to_db(due_at), json.dumps(dict(payload))),
+        )
+        return bool(self._cur.rowcount == 1)
+
+    def claim_due(
+        self, queue: str, *, now: datetime, worker: str, lease: timedelta, limit: int = 100
+    ) -> list[WorkItem]:
+        self._writable()
+        check_aware(now, "$.now")
+        check_key(worker, "$.worker")
+        p = self._p
+        at = self._dialect.moment_to_db(now)
+        until = now + lease
+        self._execute(
+            f"SELECT key FROM sfakit_work WHERE queue = {p} AND due_at <= {p} AND "
+            f"(state = 'pending' OR (state = 'claimed' AND lease_until <= {p})) "
+            f"ORDER BY due_at, key LIMIT {int(limit)}{self._dialect.skip_locked}",
+            (queue, at, at),
+        )
+        keys = [row[0] for row in self._cur.fetchall()]
+        items = []
+        for key in keys:
+            self._execute(
+                f"UPDATE sfakit_work SET state = 'claimed', worker = {p}, attempt = attempt + 1, "
+                f"lease_until = {p} WHERE queue = {p} AND key = {p} "
+                "RETURNING due_at, payload, attempt",
+                (worker, self._dialect.moment_to_db(until), queue, key),
+            )
+            due, payload, attempt = self._cur.fetchone()
+            items.append(
+                WorkItem(
+                    queue,
+                    key,
+                    self._dialect.moment_from_db(due),
+                    json.loads(payload) if isinstance(payload, str) else payload,
+                    worker,
+                    int(attempt),
+                    until,
+                )
+            )
+        return items
+
+    def _check_lease(self, item: WorkItem) -> None:
+        p = self._p
+        self._execute(
+            f"SELECT state, worker, attempt FROM sfakit_work WHERE queue = {p} AND key = {p}",
+            (item.queue, item.key),
+        )
+        row = self._cur.fetchone()
+        if row is None or (row[0], row[1], row[2]) != ("claimed", item.worker, item.attempt):
+            raise ConflictError(
+                "WorkItem",
+                f"{item.queue}/{item.key}",
+                expected_version=item.attempt,
+                current_version=None if row is None else int(row[2]),
+            )
+
+    def complete(self, item: WorkItem) -> None:
+        self._writable()
+        p = self._p
+        self._execute(
+            f"UPDATE sfakit_work SET state = 'done', lease_until = NULL WHERE queue = {p} "
+            f"AND key = {p} AND state = 'claimed' AND worker = {p} AND attempt = {p}",
+            (item.queue, item.key, item.worker, item.attempt),
+        )
+        if self._cur.rowcount != 1:
+            self._check_lease(item)
+
+    def retry(self, item: WorkItem, *, due_at: datetime, error: str) -> None:
+        self._writable()
+        check_aware(due_at, "$.due_at")
+        p = self._p
+        self._execute(
+            f"UPDATE sfakit_work SET state = 'pending', due_at = {p}, lease_until = NULL, "
+            f"worker = NULL, error = {p} WHERE queue = {p} AND key = {p} AND state = 'claimed' "
+            f"AND worker = {p} AND attempt = {p}",
+            (
+                self._dialect.moment_to_db(due_at),
+                str(error),
+                item.queue,
+                item.key,
+                item.worker,
+                item.attempt,
+            ),
+        )
+        if self._cur.rowcount != 1:
+            self._check_lease(item)
+
+
+def text_to_moment(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(str(value))
+
+
+def iso_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+__all__ += ["iso_date", "text_to_moment", "utc_text"]

@@ -1,0 +1,118 @@
+"""The plugin system: discovery, explicit registration, errors that name the culprit."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+import sfakit
+from sfakit import PluginError, hookimpl, hookspecs
+from sfakit.backends.memory import MemoryStorage
+from sfakit.plugins import DEFAULT_PLUGINS, plugin_manager, storage_schemes
+
+
+def test_built_in_backends_are_registered_as_plugins() -> None:
+    pm = plugin_manager(load_entry_points=False)
+    names = {name for name, _ in pm.list_name_plugin()}
+    assert set(DEFAULT_PLUGINS) <= names
+    assert set(storage_schemes(pm)) == {"memory", "sqlite", "postgres", "postgresql"}
+
+
+def test_each_sfa_has_its_own_plugin_manager() -> None:
+    with (
+        sfakit.open("memory://", load_entry_points=False) as a,
+        sfakit.open("memory://", load_entry_points=False) as b,
+    ):
+        assert a.plugins is not b.plugins
+
+
+class ToyScheme:
+    """A third-party plugin offering a new scheme, passed explicitly."""
+
+    @hookimpl
+    def sfakit_storage_schemes(self) -> list[str]:
+        return ["toy"]
+
+    @hookimpl
+    def sfakit_open_storage(self, url: str) -> Any:
+        return MemoryStorage(url) if url.startswith("toy://") else None
+
+
+def test_an_explicit_plugin_can_offer_a_storage_scheme() -> None:
+    with sfakit.open("toy://x", plugins=[ToyScheme()], load_entry_points=False) as sfa:
+        assert isinstance(sfa.storage, MemoryStorage)
+        assert sfa.storage.url == "toy://x"
+
+
+def test_an_unknown_scheme_lists_the_schemes_plugins_offer() -> None:
+    with pytest.raises(PluginError) as info:
+        sfakit.open("mongodb://db", plugins=[ToyScheme()], load_entry_points=False)
+    message = str(info.value)
+    assert "'mongodb'" in message
+    for scheme in ("memory://", "sqlite://", "postgresql://", "toy://"):
+        assert scheme in message
+
+
+class Crashing:
+    @hookimpl
+    def sfakit_open_storage(self, url: str) -> Any:
+        raise RuntimeError("disk on fire")
+
+
+def test_a_plugin_that_raises_is_reported_with_its_name_and_hook() -> None:
+    with pytest.raises(PluginError) as info:
+        sfakit.open("memory://", plugins=[Crashing()], load_entry_points=False)
+    assert info.value.hook == "sfakit_open_storage"
+    assert info.value.plugin is not None
+    assert "disk on fire" in str(info.value)
+    assert "sfakit_open_storage" in str(info.value)
+
+
+class Misspelt:
+    @hookimpl
+    def sfakit_open_storag(self, url: str) -> Any:  # the typo is the point
+        return None
+
+
+def test_a_misspelt_hook_fails_loudly_at_registration() -> None:
+    with pytest.raises(PluginError) as info:
+        plugin_manager([Misspelt()], load_entry_points=False)
+    assert "sfakit_open_storag" in str(info.value)
+
+
+def test_every_hook_has_a_docstring_and_the_sfakit_prefix() -> None:
+    hooks = [
+        (name, fn)
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, "sfakit_spec")
+    ]
+    assert hooks, "no hook specifications found"
+    for name, fn in hooks:
+        assert name.startswith("sfakit_"), name
+        assert fn.__doc__, name
+        assert len(fn.__doc__.strip()) > 40, name
+
+
+def test_a_bad_url_is_a_validation_error() -> None:
+    with pytest.raises(sfakit.ValidationError) as info:
+        sfakit.open("sfakit.db")
+    assert info.value.path == "$.url"
+
+
+def _hook_names() -> list[str]:
+    return sorted(
+        name
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, "sfakit_spec")
+    )
+
+
+@pytest.mark.parametrize("hook", _hook_names())
+def test_every_hook_has_a_heading_and_signature_in_the_plugin_docs(hook: str) -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text()
+    assert f"### {hook}\n" in page
+    assert f"def {hook}(" in page
