@@ -22,9 +22,10 @@ Unknown field names raise :class:`hypothesis.errors.InvalidArgument` at once.
 
 Datetimes are spread over UTC, fixed offsets and IANA zones. Wall times that are
 ambiguous in their zone (the repeated hour when clocks go back) are left out by default:
-Python compares such a datetime unequal to every datetime in another zone, so a
+Python compares such a bare datetime unequal to every datetime in another zone, so a
 round trip through ISO text (which keeps the offset, not the zone) would not compare
-equal. Pass ``allow_ambiguous=True`` to :func:`aware_datetimes` to include them.
+equal. sfakit's entities convert every datetime to a fixed offset, so they are safe
+either way. Pass ``allow_ambiguous=True`` to :func:`aware_datetimes` to include them.
 
 This module needs Hypothesis: ``pip install "sfakit[testing]"``.
 """
