@@ -36,6 +36,7 @@ from cattrs.errors import (
     ForbiddenExtraKeysError,
     IterableValidationError,
 )
+from cattrs.fns import identity
 
 from sfakit.errors import MISSING, Problem, SfaError, ValidationError
 
@@ -187,7 +188,27 @@ def _make_converter() -> cattrs.Converter:
         conv.register_structure_hook(base, _structure_enum)
         conv.register_unstructure_hook(base, _enum_value)
     _register_rules(conv)
+    # Registered last so it is consulted first: `X | None` fields look up X's hook once,
+    # instead of dispatching on the value's type for every object.
+    conv.register_unstructure_hook_factory(_is_optional, lambda kind: _optional_hook(kind, conv))
     return conv
+
+
+def _is_optional(kind: Any) -> bool:
+    args = typing.get_args(kind) if is_union_type(kind) else ()
+    return len(args) == 2 and type(None) in args
+
+
+def _optional_hook(kind: Any, conv: cattrs.Converter) -> Any:
+    inner = next(a for a in typing.get_args(kind) if a is not type(None))
+    hook = conv.get_unstructure_hook(inner)
+    if hook is identity:  # str, int, ids: cattrs then copies the value inline
+        return identity
+
+    def unstructure(value: Any) -> Any:
+        return None if value is None else hook(value)
+
+    return unstructure
 
 
 def _register_rules(conv: cattrs.Converter) -> None:

@@ -139,8 +139,12 @@ class MemoryTransaction:
         self._feed(spec, stored.id, 1, "insert", stored.updated_at)
         return stored
 
-    def insert_many(self, entities: Iterable[E]) -> list[E]:
-        return [self.insert(entity) for entity in entities]
+    def insert_many(self, entities: Iterable[Entity]) -> int:
+        count = 0
+        for entity in entities:
+            self.insert(entity)
+            count += 1
+        return count
 
     def update(self, entity: E) -> E:
         self._writable()

@@ -11,7 +11,7 @@ late.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -61,6 +61,33 @@ class PostgresDialect:
 
     def moment_to_db(self, moment: datetime) -> Any:
         return moment
+
+    def write_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def insert_new_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> int:
+        # COPY cannot skip conflicts, so rows are copied into a session-private staging
+        # table and moved with INSERT … ON CONFLICT DO NOTHING: far fewer round trips
+        # than one INSERT per row.
+        stage = f"sfakit_stage_{table}"
+        names = ", ".join(columns)
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} "
+            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        self.write_rows(cursor, stage, columns, rows)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING"
+        )
+        inserted = int(cursor.rowcount)
+        cursor.execute(f"DELETE FROM {stage}")
+        return inserted
 
     def moment_from_db(self, value: Any) -> datetime:
         moment: datetime = value

@@ -157,8 +157,13 @@ class Transaction(Protocol):
         """Store a new entity (its version must be 0); returns it at version 1."""
         ...
 
-    def insert_many(self, entities: Iterable[E]) -> list[E]:
-        """Insert many new entities at once (a bulk load); all or, on any error, none."""
+    def insert_many(self, entities: Iterable[Entity]) -> int:
+        """Insert many new entities at once (a bulk load); returns how many.
+
+        Like ``insert`` for each, in order (one change-feed entry each), but in as few
+        statements as the backend can; a duplicate raises DuplicateError, and the
+        transaction it aborts leaves none of them behind.
+        """
         ...
 
     def update(self, entity: E) -> E:

@@ -72,6 +72,18 @@ class Dialect(Protocol):
 
     def moment_from_db(self, value: Any) -> datetime: ...
 
+    def write_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Write many new rows that cannot conflict, the fastest way the database has."""
+        ...
+
+    def insert_new_rows(
+        self, cursor: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> int:
+        """Insert rows, skipping any that collide with a unique key; returns how many went in."""
+        ...
+
     data_type: str
     moment_type: str
     skip_locked: str  # appended to the claim query's row selection
@@ -178,6 +190,7 @@ class _Statements:
         self.spec = spec
         self.index_columns = [c for ix in spec.indexes if ix.field != "id" for c in columns(ix)]
         names = ["id", "version", "data", *self.index_columns]
+        self.names = tuple(names)
         self.insert = (
             f"INSERT INTO {spec.table} ({', '.join(names)}) VALUES ({', '.join([p] * len(names))}) "
             "ON CONFLICT DO NOTHING"
@@ -191,8 +204,12 @@ class _Statements:
         self._columns = [(read, _adapter(kind, dialect)) for kind, read in column_readers(spec)]
         self._unstructure = converter.get_unstructure_hook(spec.cls)
 
-    def row_of(self, entity: Entity) -> list[Any]:
-        row: list[Any] = [json.dumps(self._unstructure(entity), ensure_ascii=False)]
+    def row_of(self, entity: Entity, *, version: int | None = None) -> list[Any]:
+        """``data`` (at ``version`` if given) then the index columns, in table order."""
+        data = self._unstructure(entity)
+        if version is not None:
+            data["version"] = version
+        row: list[Any] = [json.dumps(data, ensure_ascii=False)]
         for read, adapt in self._columns:
             value = read(entity)
             row.append(value if adapt is None or value is None else adapt(value))
@@ -210,8 +227,6 @@ def _adapter(kind: IndexKind, dialect: Dialect) -> Callable[[Any], Any] | None:
 
 class Cursorish(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
-
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any: ...
 
     def fetchone(self) -> Any: ...
 
@@ -320,49 +335,55 @@ class SqlTransaction:
         self._feed(spec, stored.id, 1, "insert", stored.updated_at)
         return stored
 
-    def insert_many(self, entities: Iterable[E]) -> list[E]:
-        """Insert many new entities in one round of statements per kind."""
-        stored_all: list[E] = []
-        by_kind: dict[str, list[E]] = {}
-        for entity in entities:
+    def insert_many(self, entities: Iterable[Entity]) -> int:
+        """Insert many new entities with one statement batch per kind; returns how many."""
+        ordered = list(entities)
+        by_kind: dict[str, list[Entity]] = {}
+        for entity in ordered:
             check_new(entity)
-            by_kind.setdefault(type(entity).__name__, []).append(with_version(entity, 1))
-        feed: list[tuple[str, str, int, str, datetime]] = []
+            by_kind.setdefault(type(entity).__name__, []).append(entity)
         for name, batch in by_kind.items():
             spec = kind_spec(name)
-            rows = [[e.id, 1, *entity_row(spec, self._dialect, e)] for e in batch]
+            sql = statements(spec, self._dialect)
+            rows = [[e.id, 1, *sql.row_of(e, version=1)] for e in batch]
             try:
-                self._executemany(statements(spec, self._dialect).insert, rows)
-                inserted = self._cur.rowcount
-            except DuplicateError:
+                inserted = self._dialect.insert_new_rows(self._cur, spec.table, sql.names, rows)
+            except Exception as exc:
+                better = self._translate(exc)
+                if better is None:
+                    raise
+                if not isinstance(better, DuplicateError):
+                    raise better from exc
                 inserted = -1
             if inserted != len(batch):
-                raise self._first_duplicate(spec, batch)
-            stored_all.extend(batch)
-            feed.extend((spec.name, e.id, 1, "insert", e.updated_at) for e in batch)
-        self._append_many(CHANGES, [(change_entry(*f[:4]), f[4]) for f in feed])
-        return stored_all
+                raise self._first_duplicate(spec, batch, rows)
+        self._append_many(
+            CHANGES,
+            [(change_entry(type(e).__name__, e.id, 1, "insert"), e.updated_at) for e in ordered],
+        )
+        return len(ordered)
 
-    def _first_duplicate(self, spec: KindSpec, batch: Sequence[Entity]) -> DuplicateError:
+    def _first_duplicate(
+        self, spec: KindSpec, batch: Sequence[Entity], rows: Sequence[Sequence[Any]]
+    ) -> DuplicateError:
+        """Which entity of a batch collided (the caller's transaction is then rolled back)."""
         seen: set[str] = set()
         for entity in batch:
             if entity.id in seen:
                 return DuplicateError(spec.name, f"id={entity.id}", existing_id=entity.id)
             seen.add(entity.id)
+        p = self._p
+        for entity, row in zip(batch, rows, strict=True):
+            # A row that is not the one this batch wrote was there before it.
+            self._execute(f"SELECT data FROM {spec.table} WHERE id = {p}", (entity.id,))
+            found = self._cur.fetchone()
+            if found is not None and found[0] != row[2]:
+                return DuplicateError(spec.name, f"id={entity.id}", existing_id=entity.id)
         for entity in batch:
             duplicate = self._unique_taken(spec, entity)
             if duplicate is not None:
                 return duplicate
         return DuplicateError(spec.name, "a key of this batch")
-
-    def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        try:
-            self._cur.executemany(sql, rows)
-        except Exception as exc:
-            better = self._translate(exc)
-            if better is None:
-                raise
-            raise better from exc
 
     def _conflict(self, spec: KindSpec, id: str, expected: int) -> ConflictError:
         self._execute(statements(spec, self._dialect).version_of, (id,))
@@ -596,14 +617,20 @@ class SqlTransaction:
         )
         last = int(self._cur.fetchone()[0])
         moment = self._dialect.moment_to_db
-        self._executemany(
-            f"INSERT INTO sfakit_streams (stream, position, recorded_at, data) "
-            f"VALUES ({p}, {p}, {p}, {p})",
-            [
-                (stream, last + n, moment(at), json.dumps(dict(data)))
-                for n, (data, at) in enumerate(entries, start=1)
-            ],
-        )
+        rows = [
+            (stream, last + n, moment(at), json.dumps(dict(data)))
+            for n, (data, at) in enumerate(entries, start=1)
+        ]
+        try:
+            # Positions were taken under the stream's lock: these rows cannot conflict.
+            self._dialect.write_rows(
+                self._cur, "sfakit_streams", ("stream", "position", "recorded_at", "data"), rows
+            )
+        except Exception as exc:
+            better = self._translate(exc)
+            if better is None:
+                raise
+            raise better from exc
 
     def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[StreamEntry]:
         check_stream_name(stream)

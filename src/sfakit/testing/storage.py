@@ -196,6 +196,32 @@ class StorageConformance:
             tx.insert(stored)
         assert info.value.path == "$.version"
 
+    def test_insert_many_stores_every_entity_and_feeds_each_in_order(
+        self, storage: Storage
+    ) -> None:
+        batch = [account(f"A{n}") for n in range(5)] + [
+            opportunity("acct_x", n) for n in range(1, 4)
+        ]
+        mixed = [batch[0], batch[5], *batch[1:5], *batch[6:]]
+        with storage.transaction() as tx:
+            assert tx.insert_many(mixed) == len(mixed)
+        with storage.transaction(readonly=True) as tx:
+            assert tx.get(Account, batch[3].id) == batch[3].evolve(version=1)
+            assert tx.get(Opportunity, batch[6].id) == batch[6].evolve(version=1)
+            feed = tx.read("changes")
+        assert [(e.data["id"], e.data["version"]) for e in feed] == [(e.id, 1) for e in mixed]
+
+    def test_insert_many_with_a_duplicate_leaves_none_behind(self, storage: Storage) -> None:
+        with storage.transaction() as tx:
+            first = tx.insert(account("First"))
+        batch = [account("New 1"), account("Again", id=first.id), account("New 2")]
+        with pytest.raises(DuplicateError) as info, storage.transaction() as tx:
+            tx.insert_many(batch)
+        assert info.value.existing_id == first.id
+        with storage.transaction(readonly=True) as tx:
+            assert tx.count(Account) == 1
+            assert len(tx.read("changes")) == 1
+
     def test_update_with_the_current_version_bumps_it(self, storage: Storage) -> None:
         with storage.transaction() as tx:
             stored = tx.insert(account())
