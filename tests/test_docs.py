@@ -46,6 +46,11 @@ PUBLIC_MODULES = (
     "sfakit.plugins",
     "sfakit.storage",
     "sfakit.testing.storage",
+    "sfakit.events",
+    "sfakit.notifiers",
+    "sfakit.service.outbox",
+    "sfakit.notifiers.smtp",
+    "sfakit.notifiers.webhook",
 )
 
 #: Modules that are still being written: a page importing one is skipped until it exists.

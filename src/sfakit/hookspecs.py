@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from sfakit.notifiers import Notifier
     from sfakit.storage.api import Storage
 
-__all__ = ["hookspec", "sfakit_open_storage", "sfakit_storage_schemes"]
+__all__ = ["hookspec", "sfakit_notifiers", "sfakit_open_storage", "sfakit_storage_schemes"]
 
 #: Marks a function in this module as a hook specification.
 hookspec = pluggy.HookspecMarker("sfakit")
@@ -37,5 +38,17 @@ def sfakit_open_storage(url: str) -> Storage | None:
     Called once by :func:`sfakit.open`; the first plugin that returns a backend wins.
     Raise :class:`sfakit.errors.SfaError` subclasses for a URL you own but cannot
     open (a bad path, a database written by a newer schema).
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def sfakit_notifiers() -> list[Notifier]:
+    """The notifiers this plugin contributes: objects with a unique ``name``, an
+    ``accepts(event_type)`` filter and a ``deliver(event)`` method.
+
+    Called once when an :class:`~sfakit.Sfa` is opened; every plugin's list is
+    collected. Each event is delivered to every notifier that accepts its type, each
+    notifier tracked on its own, so one that fails never delays or repeats another.
     """
     raise NotImplementedError

@@ -29,6 +29,7 @@ from sfakit.storage.api import (
     StreamEntry,
     Where,
     WorkItem,
+    WorkStatus,
 )
 from sfakit.storage.catalog import KindSpec, entity_index_values, kind_spec
 from sfakit.storage.common import (
@@ -272,6 +273,12 @@ class MemoryTransaction:
         self._undo.append(entries.pop)
         return position
 
+    def append_many(
+        self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
+    ) -> None:
+        for data, at in entries:
+            self.append(stream, data, at=at)
+
     def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[StreamEntry]:
         check_stream_name(stream)
         if not isinstance(after, int) or after < 0:
@@ -301,6 +308,11 @@ class MemoryTransaction:
         self._undo.append(lambda: self._state.work.pop(slot, None) and None)
         return True
 
+    def enqueue_many(
+        self, queue: str, items: Sequence[tuple[str, datetime, Mapping[str, Any]]]
+    ) -> int:
+        return sum(self.enqueue(queue, key, due_at=due, payload=data) for key, due, data in items)
+
     def claim_due(
         self, queue: str, *, now: datetime, worker: str, lease: timedelta, limit: int = 100
     ) -> list[WorkItem]:
@@ -308,20 +320,14 @@ class MemoryTransaction:
         check_aware(now, "$.now")
         check_key(worker, "$.worker")
         candidates = sorted(
-            (
-                (record["due_at"], key)
-                for (q, key), record in self._state.work.items()
-                if q == queue
-                and record["due_at"] <= now
-                and (
-                    record["state"] == "pending"
-                    or (record["state"] == "claimed" and record["lease_until"] <= now)
-                )
-            ),
+            (available, key)
+            for (q, key), record in self._state.work.items()
+            if q == queue and (available := _available_at(record)) is not None and available <= now
         )[:limit]
         items = []
-        for due_at, key in candidates:
+        for _, key in candidates:
             record = self._state.work[(queue, key)]
+            due_at = record["due_at"]
             before = dict(record)
             record.update(
                 state="claimed",
@@ -355,6 +361,15 @@ class MemoryTransaction:
         record.update(state="done", lease_until=None)
         self._undo.append(lambda: record.update(before))
 
+    def complete_many(self, items: Sequence[WorkItem]) -> list[WorkItem]:
+        lost = []
+        for item in items:
+            try:
+                self.complete(item)
+            except ConflictError:
+                lost.append(item)
+        return lost
+
     def retry(self, item: WorkItem, *, due_at: datetime, error: str) -> None:
         self._writable()
         check_aware(due_at, "$.due_at")
@@ -363,9 +378,64 @@ class MemoryTransaction:
         record.update(state="pending", due_at=due_at, lease_until=None, worker=None, error=error)
         self._undo.append(lambda: record.update(before))
 
+    def fail(self, item: WorkItem, *, error: str) -> None:
+        self._writable()
+        record = self._leased(item)
+        before = dict(record)
+        record.update(state="dead", lease_until=None, error=error)
+        self._undo.append(lambda: record.update(before))
+
+    def _status(self, queue: str, key: str, record: dict[str, Any]) -> WorkStatus:
+        return WorkStatus(
+            queue,
+            key,
+            record["state"],
+            record["due_at"],
+            record["attempt"],
+            record["error"],
+            record["lease_until"],
+            record["payload"],
+        )
+
+    def work_status(self, queue: str, key: str) -> WorkStatus | None:
+        record = self._state.work.get((queue, key))
+        return None if record is None else self._status(queue, key, record)
+
+    def work_in(
+        self, queue: str, *, state: str | None = None, limit: int = 1000
+    ) -> list[WorkStatus]:
+        found = sorted(
+            (record["due_at"], key)
+            for (q, key), record in self._state.work.items()
+            if q == queue and (state is None or record["state"] == state)
+        )
+        return [self._status(queue, key, self._state.work[(queue, key)]) for _, key in found][
+            :limit
+        ]
+
+    def redrive(self, queue: str, key: str, *, due_at: datetime) -> bool:
+        self._writable()
+        check_aware(due_at, "$.due_at")
+        record = self._state.work.get((queue, key))
+        if record is None or record["state"] != "dead":
+            return False
+        before = dict(record)
+        record.update(state="pending", due_at=due_at, worker=None)
+        self._undo.append(lambda: record.update(before))
+        return True
+
     def rollback(self) -> None:
         while self._undo:
             self._undo.pop()()
+
+
+def _available_at(record: dict[str, Any]) -> datetime | None:
+    """When work may next be claimed (as the SQL backends' ``available_at`` column)."""
+    if record["state"] == "pending":
+        return record["due_at"]  # type: ignore[no-any-return]
+    if record["state"] == "claimed":
+        return record["lease_until"]  # type: ignore[no-any-return]
+    return None
 
 
 class MemoryStorage:

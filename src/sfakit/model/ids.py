@@ -33,6 +33,7 @@ from sfakit.errors import ValidationError
 __all__ = [
     "ID_PREFIXES",
     "AccountId",
+    "EventId",
     "ActivityId",
     "ContactId",
     "InteractionId",
@@ -49,6 +50,7 @@ __all__ = [
     "new_account_id",
     "new_activity_id",
     "new_contact_id",
+    "new_event_id",
     "new_id",
     "new_interaction_id",
     "new_lead_id",
@@ -75,6 +77,7 @@ StandingOrderId = NewType("StandingOrderId", str)
 TerritoryId = NewType("TerritoryId", str)
 SalesRepId = NewType("SalesRepId", str)
 QuotaId = NewType("QuotaId", str)
+EventId = NewType("EventId", str)
 
 #: Entity kind → id prefix.
 ID_PREFIXES: Final[dict[str, str]] = {
@@ -91,6 +94,7 @@ ID_PREFIXES: Final[dict[str, str]] = {
     "Territory": "terr",
     "SalesRep": "rep",
     "Quota": "quota",
+    "Event": "evt",
 }
 _KIND_BY_PREFIX: Final = {prefix: kind for kind, prefix in ID_PREFIXES.items()}
 
@@ -208,3 +212,7 @@ def new_sales_rep_id(at: datetime | None = None) -> SalesRepId:
 
 def new_quota_id(at: datetime | None = None) -> QuotaId:
     return QuotaId(new_id("quota", at))
+
+
+def new_event_id(at: datetime | None = None) -> EventId:
+    return EventId(new_id("evt", at))

@@ -15,6 +15,7 @@ whole operation a few times on such a conflict, since no user decision is at sta
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,7 +25,8 @@ import attrs
 import pluggy
 
 from sfakit.clock import Clock, SystemClock, require_aware
-from sfakit.errors import ConflictError, PluginError, ValidationError
+from sfakit.errors import ConflictError, NotFoundError, PluginError, ValidationError
+from sfakit.events import Event, InteractionLogged, OrderPlaced, event_from_data
 from sfakit.model import (
     Account,
     Contact,
@@ -33,7 +35,18 @@ from sfakit.model import (
     Interaction,
     Order,
 )
+from sfakit.notifiers import Notifier
 from sfakit.plugins import call_hook, plugin_manager, storage_schemes
+from sfakit.service.outbox import (
+    EVENTS_STREAM,
+    OUTBOX_QUEUE,
+    DeliveryStatus,
+    Dispatcher,
+    DispatchReport,
+    RetryPolicy,
+    delivery_queue,
+    emit,
+)
 from sfakit.storage.api import IsNull, Page, Range, Storage, Transaction, Where
 from sfakit.storage.common import CHANGES
 
@@ -65,10 +78,19 @@ class Sfa:
     block), the clock, and the plugin manager.
     """
 
-    def __init__(self, storage: Storage, *, clock: Clock, plugins: pluggy.PluginManager) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        clock: Clock,
+        plugins: pluggy.PluginManager,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
         self.storage = storage
         self.clock = clock
         self.plugins = plugins
+        self.notifiers = _collect_notifiers(plugins)
+        self.dispatcher = Dispatcher(storage, self.notifiers, now=self.now, policy=retry_policy)
         self._closed = False
 
     # -- lifecycle ------------------------------------------------------------------
@@ -187,6 +209,49 @@ class Sfa:
             for e in entries
         ]
 
+    # -- events and notifications ---------------------------------------------------
+
+    def events(self, *, after: int = 0, limit: int = 1000) -> list[tuple[int, Event]]:
+        """Recorded events after stream position ``after``, as (position, event) pairs."""
+        with self.storage.transaction(readonly=True) as tx:
+            entries = tx.read(EVENTS_STREAM, after=after, limit=limit)
+        return [(e.position, event_from_data(e.data)) for e in entries]
+
+    def dispatch_pending(self) -> DispatchReport:
+        """One dispatcher pass: fan out new events, deliver every due delivery once."""
+        return self.dispatcher.run_once()
+
+    def run_dispatcher(self, stop: threading.Event, *, interval: float = 1.0) -> DispatchReport:
+        """Dispatch until ``stop`` is set (for a worker process or thread)."""
+        return self.dispatcher.run_forever(stop, interval=interval)
+
+    def delivery_status(self, event_id: str) -> list[DeliveryStatus]:
+        """Where an event stands with each notifier that accepts it."""
+        with self.storage.transaction(readonly=True) as tx:
+            outbox = tx.work_status(OUTBOX_QUEUE, event_id)
+            if outbox is None:
+                raise NotFoundError("Event", event_id)
+            return self.dispatcher.status(tx, event_id, str(outbox.payload["type"]))
+
+    def dead_deliveries(self, notifier: str | None = None) -> list[DeliveryStatus]:
+        """Deliveries given up on, with their last error (all notifiers, or one)."""
+        names = [notifier] if notifier is not None else list(self.notifiers)
+        found = []
+        with self.storage.transaction(readonly=True) as tx:
+            for name in names:
+                for work in tx.work_in(delivery_queue(name), state="dead", limit=10_000):
+                    found.append(
+                        DeliveryStatus(work.key, name, "dead", work.attempt, None, work.error)
+                    )
+        return found
+
+    def redrive(self, event_id: str, notifier: str) -> bool:
+        """Try a dead delivery again (now); False if it was not dead."""
+        if notifier not in self.notifiers:
+            raise ValidationError("$.notifier", notifier, f"one of {', '.join(self.notifiers)}")
+        with self.storage.transaction() as tx:
+            return tx.redrive(delivery_queue(notifier), event_id, due_at=self.now())
+
     # -- contacts and history -------------------------------------------------------
 
     def contacts_of(self, account_id: str, *, role: ContactRole | None = None) -> list[Contact]:
@@ -224,6 +289,14 @@ class Sfa:
                 _touch_account(
                     tx, stored.account_id, "last_interaction_at", stored.occurred_at, now
                 )
+            logged = InteractionLogged(
+                interaction_id=stored.id,
+                account_id=stored.account_id,
+                contact_id=stored.contact_id,
+                channel=stored.channel.value,
+                occurred_at=now,
+            )
+            emit(tx, [logged])
             return stored
 
         return self._retrying(operation)
@@ -239,6 +312,20 @@ class Sfa:
             stored = tx.insert(order)
             moment = stored.placed_at or stored.created_at
             _touch_account(tx, stored.account_id, "last_order_at", moment, now)
+            contact = None if stored.contact_id is None else tx.find(Contact, stored.contact_id)
+            emit(
+                tx,
+                [
+                    OrderPlaced(
+                        order_id=stored.id,
+                        account_id=stored.account_id,
+                        confirmation_number=stored.confirmation_number,
+                        total=stored.total,
+                        contact_email=contact.emails[0] if contact and contact.emails else None,
+                        occurred_at=now,
+                    )
+                ],
+            )
             return stored
 
         return self._retrying(operation)
@@ -288,6 +375,25 @@ class Sfa:
         return sorted(never + before, key=lambda a: a.id)
 
 
+def _collect_notifiers(pm: pluggy.PluginManager) -> dict[str, Notifier]:
+    found: dict[str, Notifier] = {}
+    for group in call_hook(pm, "sfakit_notifiers"):
+        for notifier in group:
+            if not isinstance(notifier, Notifier):
+                raise PluginError(
+                    f"sfakit_notifiers returned {notifier!r}, which is not a notifier "
+                    "(it needs name, accepts(event_type) and deliver(event))",
+                    hook="sfakit_notifiers",
+                )
+            if notifier.name in found:
+                raise PluginError(
+                    f"two notifiers are named {notifier.name!r}; give one another name",
+                    hook="sfakit_notifiers",
+                )
+            found[notifier.name] = notifier
+    return found
+
+
 def _one_owner(contact_id: str | None, account_id: str | None) -> Where:
     if (contact_id is None) == (account_id is None):
         raise ValidationError("$.contact_id", contact_id, "exactly one of contact_id or account_id")
@@ -320,6 +426,7 @@ def open_sfa(
     clock: Clock | None = None,
     plugins: tuple[object, ...] | list[object] = (),
     load_entry_points: bool = True,
+    retry_policy: RetryPolicy | None = None,
 ) -> Sfa:
     """Open sfakit on the storage at ``url`` (see :func:`sfakit.open`)."""
     if not isinstance(url, str) or "://" not in url:
@@ -334,4 +441,4 @@ def open_sfa(
             f"no installed plugin opens storage for scheme {scheme!r}; available: {listing}",
             hook="sfakit_open_storage",
         )
-    return Sfa(storage, clock=clock or SystemClock(), plugins=pm)
+    return Sfa(storage, clock=clock or SystemClock(), plugins=pm, retry_policy=retry_policy)

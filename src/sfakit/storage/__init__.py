@@ -18,6 +18,7 @@ from sfakit.storage.api import (
     StreamEntry,
     Transaction,
     WorkItem,
+    WorkStatus,
 )
 from sfakit.storage.catalog import CATALOG, IndexKind, IndexSpec, KindSpec, kind_spec
 
@@ -37,5 +38,6 @@ __all__ = [
     "StreamEntry",
     "Transaction",
     "WorkItem",
+    "WorkStatus",
     "kind_spec",
 ]

@@ -50,6 +50,7 @@ __all__ = [
     "Transaction",
     "Where",
     "WorkItem",
+    "WorkStatus",
 ]
 
 E = TypeVar("E", bound=Entity)
@@ -133,6 +134,25 @@ class WorkItem:
     worker: str
     attempt: int
     lease_until: datetime
+
+
+@attrs.frozen
+class WorkStatus:
+    """Where one unit of work stands.
+
+    ``state`` is ``pending`` (waiting for ``due_at``; ``attempt`` > 0 means it failed
+    before and ``error`` says why), ``claimed`` (a worker holds it until
+    ``lease_until``), ``done``, or ``dead`` (given up; ``error`` is the last failure).
+    """
+
+    queue: str
+    key: str
+    state: str
+    due_at: datetime
+    attempt: int
+    error: str | None
+    lease_until: datetime | None
+    payload: Mapping[str, Any]
 
 
 class Capability(enum.StrEnum):
@@ -220,6 +240,12 @@ class Transaction(Protocol):
         """Append to ``stream``; returns the entry's position (increasing, from 1)."""
         ...
 
+    def append_many(
+        self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
+    ) -> None:
+        """Append ``(data, at)`` entries to ``stream`` in order, as one batch."""
+        ...
+
     def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[StreamEntry]:
         """Entries of ``stream`` with position > ``after``, in order."""
         ...
@@ -228,6 +254,12 @@ class Transaction(Protocol):
         self, queue: str, key: str, *, due_at: datetime, payload: Mapping[str, Any]
     ) -> bool:
         """Schedule work once per key; False if the key was already queued."""
+        ...
+
+    def enqueue_many(
+        self, queue: str, items: Sequence[tuple[str, datetime, Mapping[str, Any]]]
+    ) -> int:
+        """``enqueue`` each ``(key, due_at, payload)``; returns how many were new."""
         ...
 
     def claim_due(
@@ -240,8 +272,31 @@ class Transaction(Protocol):
         """Mark claimed work done; ConflictError if the lease passed to another worker."""
         ...
 
+    def complete_many(self, items: Sequence[WorkItem]) -> list[WorkItem]:
+        """``complete`` each item; returns those whose lease had passed to another worker
+        (they are left alone) instead of raising."""
+        ...
+
     def retry(self, item: WorkItem, *, due_at: datetime, error: str) -> None:
         """Give claimed work back, due again at ``due_at``, recording ``error``."""
+        ...
+
+    def fail(self, item: WorkItem, *, error: str) -> None:
+        """Give up on claimed work: it is ``dead`` with ``error`` until re-driven."""
+        ...
+
+    def work_status(self, queue: str, key: str) -> WorkStatus | None:
+        """The state of one unit of work, or None if it was never queued."""
+        ...
+
+    def work_in(
+        self, queue: str, *, state: str | None = None, limit: int = 1000
+    ) -> list[WorkStatus]:
+        """Units of work in ``queue`` (only those in ``state`` if given), by due time, key."""
+        ...
+
+    def redrive(self, queue: str, key: str, *, due_at: datetime) -> bool:
+        """Make dead work pending again at ``due_at``; False if it was not dead."""
         ...
 
 

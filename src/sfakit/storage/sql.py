@@ -25,7 +25,7 @@ from sfakit.errors import (
 )
 from sfakit.model import Entity
 from sfakit.model.currencies import MINOR_UNITS
-from sfakit.storage.api import AggregateRow, Page, StreamEntry, Where, WorkItem
+from sfakit.storage.api import AggregateRow, Page, StreamEntry, Where, WorkItem, WorkStatus
 from sfakit.storage.catalog import (
     CATALOG,
     IndexKind,
@@ -145,8 +145,12 @@ def schema_statements(dialect: Dialect) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS sfakit_work (queue TEXT NOT NULL, key TEXT NOT NULL, "
         f"due_at {dialect.moment_type} NOT NULL, payload {dialect.data_type} NOT NULL, "
         "state TEXT NOT NULL, worker TEXT, attempt INTEGER NOT NULL, "
+        # When the item may next be claimed: due_at while pending, the lease's end while
+        # claimed, NULL once done or dead — so claiming is one index range scan.
+        f"available_at {dialect.moment_type}, "
         f"lease_until {dialect.moment_type}, error TEXT, PRIMARY KEY (queue, key))",
-        "CREATE INDEX IF NOT EXISTS ix_sfakit_work_due ON sfakit_work (queue, state, due_at)",
+        "CREATE INDEX IF NOT EXISTS ix_sfakit_work_available "
+        "ON sfakit_work (queue, available_at, key)",
     ]
     for spec in CATALOG.values():
         cols = [
@@ -231,6 +235,8 @@ class Cursorish(Protocol):
     def fetchone(self) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any: ...
 
     @property
     def rowcount(self) -> int: ...
@@ -604,6 +610,15 @@ class SqlTransaction:
         )
         return int(self._cur.fetchone()[0])
 
+    def append_many(
+        self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
+    ) -> None:
+        self._writable()
+        check_stream_name(stream)
+        for _, at in entries:
+            check_aware(at, "$.at")
+        self._append_many(stream, entries)
+
     def _append_many(
         self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
     ) -> None:
@@ -663,11 +678,34 @@ class SqlTransaction:
         check_aware(due_at, "$.due_at")
         p = self._p
         self._execute(
-            f"INSERT INTO sfakit_work (queue, key, due_at, payload, state, attempt) "
-            f"VALUES ({p}, {p}, {p}, {p}, 'pending', 0) ON CONFLICT DO NOTHING",
-            (queue, key, self._dialect.moment_to_db(due_at), json.dumps(dict(payload))),
+            f"INSERT INTO sfakit_work (queue, key, due_at, payload, state, attempt, available_at) "
+            f"VALUES ({p}, {p}, {p}, {p}, 'pending', 0, {p}) ON CONFLICT DO NOTHING",
+            (
+                queue,
+                key,
+                self._dialect.moment_to_db(due_at),
+                json.dumps(dict(payload)),
+                self._dialect.moment_to_db(due_at),
+            ),
         )
         return bool(self._cur.rowcount == 1)
+
+    def enqueue_many(
+        self, queue: str, items: Sequence[tuple[str, datetime, Mapping[str, Any]]]
+    ) -> int:
+        self._writable()
+        check_key(queue, "$.queue")
+        moment = self._dialect.moment_to_db
+        rows = []
+        for key, due_at, payload in items:
+            check_key(key, "$.key")
+            check_aware(due_at, "$.due_at")
+            at = moment(due_at)
+            rows.append((queue, key, at, json.dumps(dict(payload)), "pending", 0, at))
+        if not rows:
+            return 0
+        columns = ("queue", "key", "due_at", "payload", "state", "attempt", "available_at")
+        return self._dialect.insert_new_rows(self._cur, "sfakit_work", columns, rows)
 
     def claim_due(
         self, queue: str, *, now: datetime, worker: str, lease: timedelta, limit: int = 100
@@ -678,33 +716,35 @@ class SqlTransaction:
         p = self._p
         at = self._dialect.moment_to_db(now)
         until = now + lease
+        # One statement claims the whole batch (PostgreSQL skips rows other workers hold).
         self._execute(
-            f"SELECT key FROM sfakit_work WHERE queue = {p} AND due_at <= {p} AND "
-            f"(state = 'pending' OR (state = 'claimed' AND lease_until <= {p})) "
-            f"ORDER BY due_at, key LIMIT {int(limit)}{self._dialect.skip_locked}",
-            (queue, at, at),
+            f"UPDATE sfakit_work SET state = 'claimed', worker = {p}, attempt = attempt + 1, "
+            f"lease_until = {p}, available_at = {p} WHERE (queue, key) IN "
+            f"(SELECT queue, key FROM sfakit_work WHERE queue = {p} AND available_at <= {p} "
+            f"ORDER BY available_at, key LIMIT {int(limit)}{self._dialect.skip_locked}) "
+            "RETURNING key, due_at, payload, attempt",
+            (
+                worker,
+                self._dialect.moment_to_db(until),
+                self._dialect.moment_to_db(until),
+                queue,
+                at,
+            ),
         )
-        keys = [row[0] for row in self._cur.fetchall()]
-        items = []
-        for key in keys:
-            self._execute(
-                f"UPDATE sfakit_work SET state = 'claimed', worker = {p}, attempt = attempt + 1, "
-                f"lease_until = {p} WHERE queue = {p} AND key = {p} "
-                "RETURNING due_at, payload, attempt",
-                (worker, self._dialect.moment_to_db(until), queue, key),
+        moment = self._dialect.moment_from_db
+        items = [
+            WorkItem(
+                queue,
+                str(key),
+                moment(due),
+                json.loads(payload) if isinstance(payload, str) else payload,
+                worker,
+                int(attempt),
+                until,
             )
-            due, payload, attempt = self._cur.fetchone()
-            items.append(
-                WorkItem(
-                    queue,
-                    key,
-                    self._dialect.moment_from_db(due),
-                    json.loads(payload) if isinstance(payload, str) else payload,
-                    worker,
-                    int(attempt),
-                    until,
-                )
-            )
+            for key, due, payload, attempt in self._cur.fetchall()
+        ]
+        items.sort(key=lambda item: (item.due_at, item.key))
         return items
 
     def _check_lease(self, item: WorkItem) -> None:
@@ -726,22 +766,44 @@ class SqlTransaction:
         self._writable()
         p = self._p
         self._execute(
-            f"UPDATE sfakit_work SET state = 'done', lease_until = NULL WHERE queue = {p} "
+            f"UPDATE sfakit_work SET state = 'done', lease_until = NULL, available_at = NULL "
+            f"WHERE queue = {p} "
             f"AND key = {p} AND state = 'claimed' AND worker = {p} AND attempt = {p}",
             (item.queue, item.key, item.worker, item.attempt),
         )
         if self._cur.rowcount != 1:
             self._check_lease(item)
 
+    def complete_many(self, items: Sequence[WorkItem]) -> list[WorkItem]:
+        self._writable()
+        if not items:
+            return []
+        p = self._p
+        self._cur.executemany(
+            f"UPDATE sfakit_work SET state = 'done', lease_until = NULL, available_at = NULL "
+            f"WHERE queue = {p} AND key = {p} AND state = 'claimed' AND worker = {p} "
+            f"AND attempt = {p}",
+            [(i.queue, i.key, i.worker, i.attempt) for i in items],
+        )
+        if self._cur.rowcount == len(items):
+            return []
+        lost = []
+        for item in items:
+            status = self.work_status(item.queue, item.key)
+            if status is None or status.state != "done" or status.attempt != item.attempt:
+                lost.append(item)
+        return lost
+
     def retry(self, item: WorkItem, *, due_at: datetime, error: str) -> None:
         self._writable()
         check_aware(due_at, "$.due_at")
         p = self._p
         self._execute(
-            f"UPDATE sfakit_work SET state = 'pending', due_at = {p}, lease_until = NULL, "
-            f"worker = NULL, error = {p} WHERE queue = {p} AND key = {p} AND state = 'claimed' "
-            f"AND worker = {p} AND attempt = {p}",
+            f"UPDATE sfakit_work SET state = 'pending', due_at = {p}, available_at = {p}, "
+            f"lease_until = NULL, worker = NULL, error = {p} WHERE queue = {p} AND key = {p} "
+            f"AND state = 'claimed' AND worker = {p} AND attempt = {p}",
             (
+                self._dialect.moment_to_db(due_at),
                 self._dialect.moment_to_db(due_at),
                 str(error),
                 item.queue,
@@ -752,6 +814,67 @@ class SqlTransaction:
         )
         if self._cur.rowcount != 1:
             self._check_lease(item)
+
+    def fail(self, item: WorkItem, *, error: str) -> None:
+        self._writable()
+        p = self._p
+        self._execute(
+            f"UPDATE sfakit_work SET state = 'dead', lease_until = NULL, available_at = NULL, "
+            f"error = {p} "
+            f"WHERE queue = {p} AND key = {p} AND state = 'claimed' AND worker = {p} "
+            f"AND attempt = {p}",
+            (str(error), item.queue, item.key, item.worker, item.attempt),
+        )
+        if self._cur.rowcount != 1:
+            self._check_lease(item)
+
+    _STATUS_COLUMNS = "queue, key, state, due_at, attempt, error, lease_until, payload"
+
+    def _status(self, row: Sequence[Any]) -> WorkStatus:
+        queue, key, state, due_at, attempt, error, lease_until, payload = row
+        moment = self._dialect.moment_from_db
+        return WorkStatus(
+            str(queue),
+            str(key),
+            str(state),
+            moment(due_at),
+            int(attempt),
+            None if error is None else str(error),
+            None if lease_until is None else moment(lease_until),
+            json.loads(payload) if isinstance(payload, str) else payload,
+        )
+
+    def work_status(self, queue: str, key: str) -> WorkStatus | None:
+        p = self._p
+        self._execute(
+            f"SELECT {self._STATUS_COLUMNS} FROM sfakit_work WHERE queue = {p} AND key = {p}",
+            (queue, key),
+        )
+        row = self._cur.fetchone()
+        return None if row is None else self._status(row)
+
+    def work_in(
+        self, queue: str, *, state: str | None = None, limit: int = 1000
+    ) -> list[WorkStatus]:
+        p = self._p
+        sql = f"SELECT {self._STATUS_COLUMNS} FROM sfakit_work WHERE queue = {p}"
+        params: list[Any] = [queue]
+        if state is not None:
+            sql += f" AND state = {p}"
+            params.append(state)
+        self._execute(f"{sql} ORDER BY due_at, key LIMIT {int(limit)}", params)
+        return [self._status(row) for row in self._cur.fetchall()]
+
+    def redrive(self, queue: str, key: str, *, due_at: datetime) -> bool:
+        self._writable()
+        check_aware(due_at, "$.due_at")
+        p = self._p
+        self._execute(
+            f"UPDATE sfakit_work SET state = 'pending', due_at = {p}, available_at = {p}, "
+            f"worker = NULL WHERE queue = {p} AND key = {p} AND state = 'dead'",
+            (self._dialect.moment_to_db(due_at), self._dialect.moment_to_db(due_at), queue, key),
+        )
+        return bool(self._cur.rowcount == 1)
 
 
 def text_to_moment(value: Any) -> datetime:

@@ -697,6 +697,71 @@ class StorageConformance:
         assert again.attempt == 2
         assert dict(again.payload) == {"x": 1}
 
+    def test_failed_work_is_dead_until_redriven(self, storage: Storage) -> None:
+        lease = timedelta(minutes=10)
+
+        def state(tx: Transaction) -> str | None:
+            status = tx.work_status("q", "k")
+            return None if status is None else status.state
+
+        with storage.transaction() as tx:
+            tx.enqueue("q", "k", due_at=T0, payload={"x": 1})
+            assert state(tx) == "pending"
+        with storage.transaction() as tx:
+            (item,) = tx.claim_due("q", now=T0, worker="a", lease=lease)
+            assert state(tx) == "claimed"
+            tx.fail(item, error="550 mailbox unavailable")
+        with storage.transaction() as tx:
+            dead = tx.work_status("q", "k")
+            assert dead is not None
+            assert (dead.state, dead.error, dead.attempt) == ("dead", "550 mailbox unavailable", 1)
+            assert tx.claim_due("q", now=T0 + timedelta(days=9), worker="a", lease=lease) == []
+            assert [w.key for w in tx.work_in("q", state="dead")] == ["k"]
+            assert tx.redrive("q", "k", due_at=T0 + timedelta(hours=1)) is True
+            assert tx.redrive("q", "k", due_at=T0) is False  # no longer dead
+        with storage.transaction() as tx:
+            (again,) = tx.claim_due("q", now=T0 + timedelta(hours=1), worker="b", lease=lease)
+            assert again.attempt == 2
+            tx.complete(again)
+            assert state(tx) == "done"
+            assert tx.work_status("q", "missing") is None
+
+    def test_batch_operations_match_their_single_forms(self, storage: Storage) -> None:
+        lease = timedelta(minutes=5)
+        with storage.transaction() as tx:
+            tx.append_many("log", [({"n": n}, T0 + timedelta(seconds=n)) for n in range(3)])
+            tx.append("log", {"n": 3}, at=T0)
+            tx.enqueue("q", "k1", due_at=T0, payload={"old": True})
+            added = tx.enqueue_many(
+                "q", [(f"k{n}", T0 + timedelta(seconds=n), {"n": n}) for n in range(4)]
+            )
+        assert added == 3  # k1 was queued already and keeps its payload
+        with storage.transaction() as tx:
+            assert [e.data["n"] for e in tx.read("log")] == [0, 1, 2, 3]
+            items = tx.claim_due("q", now=T0 + timedelta(minutes=1), worker="a", lease=lease)
+            assert [(i.key, dict(i.payload)) for i in items][:2] == [
+                ("k0", {"n": 0}),
+                ("k1", {"old": True}),
+            ]
+        with storage.transaction() as tx:
+            taken = tx.claim_due("q", now=T0 + timedelta(hours=1), worker="b", lease=lease)
+            assert [i.key for i in taken] == [i.key for i in items]  # a's lease ran out
+        with storage.transaction() as tx:
+            assert tx.complete_many(items) == items  # a lost them all, and nothing changed
+            assert tx.complete_many(taken[:2]) == []
+            states = [tx.work_status("q", i.key) for i in taken]
+        assert [st.state if st else None for st in states] == ["done", "done", "claimed", "claimed"]
+
+    def test_work_in_lists_a_queue_by_due_time(self, storage: Storage) -> None:
+        with storage.transaction() as tx:
+            for n, minutes in enumerate((30, 10, 20)):
+                tx.enqueue("q", f"k{n}", due_at=T0 + timedelta(minutes=minutes), payload={})
+            tx.enqueue("other", "x", due_at=T0, payload={})
+        with storage.transaction(readonly=True) as tx:
+            assert [w.key for w in tx.work_in("q")] == ["k1", "k2", "k0"]
+            assert [w.key for w in tx.work_in("q", state="pending", limit=2)] == ["k1", "k2"]
+            assert tx.work_in("q", state="done") == []
+
     # -- model-based ----------------------------------------------------------------
 
     def test_random_operation_sequences_match_the_in_memory_backend(
