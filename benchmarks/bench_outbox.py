@@ -26,7 +26,7 @@ from sfakit.notifiers.memory import MemoryNotifier
 from sfakit.service.outbox import emit
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-BATCH = 200
+BATCH = 1000
 
 
 def make_events(n: int) -> list[Event]:

@@ -275,9 +275,8 @@ class MemoryTransaction:
 
     def append_many(
         self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
-    ) -> None:
-        for data, at in entries:
-            self.append(stream, data, at=at)
+    ) -> list[int]:
+        return [self.append(stream, data, at=at) for data, at in entries]
 
     def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[StreamEntry]:
         check_stream_name(stream)

@@ -32,7 +32,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -63,10 +63,17 @@ def delivery_queue(notifier_name: str) -> str:
 
 def emit(tx: Transaction, events: Iterable[Event]) -> None:
     """Record ``events`` in the outbox inside the caller's transaction."""
-    batch = [(event, event_to_data(event)) for event in events]
-    tx.append_many(EVENTS_STREAM, [(envelope, event.occurred_at) for event, envelope in batch])
+    batch = list(events)
+    positions = tx.append_many(
+        EVENTS_STREAM, [(event_to_data(event), event.occurred_at) for event in batch]
+    )
+    # Work items point at the stream entry instead of copying the event: small rows.
     tx.enqueue_many(
-        OUTBOX_QUEUE, [(event.id, event.occurred_at, envelope) for event, envelope in batch]
+        OUTBOX_QUEUE,
+        [
+            (event.id, event.occurred_at, {"type": event.type, "position": position})
+            for event, position in zip(batch, positions, strict=True)
+        ],
     )
 
 
@@ -210,7 +217,11 @@ class Dispatcher:
                 items = tx.claim_due(
                     queue, now=self.now(), worker=self.worker, lease=self.lease, limit=self.batch
                 )
-            outcomes = [(item, self._attempt(notifier, item)) for item in items]
+            envelopes = self._envelopes(int(item.payload["position"]) for item in items)
+            outcomes = [
+                (item, self._attempt(notifier, envelopes[int(item.payload["position"])]))
+                for item in items
+            ]
             if outcomes:
                 # One transaction records the whole batch: a worker that dies before it
                 # commits leaves the batch to be delivered again after the lease.
@@ -227,10 +238,25 @@ class Dispatcher:
             if len(items) < self.batch:
                 return DispatchReport(**counts)
 
+    def _envelopes(self, positions: Iterable[int]) -> dict[int, Mapping[str, Any]]:
+        """The recorded events at ``positions``, read in runs of consecutive positions."""
+        wanted = sorted(set(positions))
+        found: dict[int, Mapping[str, Any]] = {}
+        with self.storage.transaction(readonly=True) as tx:
+            start = 0
+            while start < len(wanted):
+                end = start
+                while end + 1 < len(wanted) and wanted[end + 1] == wanted[end] + 1:
+                    end += 1
+                entries = tx.read(EVENTS_STREAM, after=wanted[start] - 1, limit=end - start + 1)
+                found.update((e.position, e.data) for e in entries)
+                start = end + 1
+        return found
+
     @staticmethod
-    def _attempt(notifier: Notifier, item: WorkItem) -> BaseException | None:
+    def _attempt(notifier: Notifier, envelope: Mapping[str, Any]) -> BaseException | None:
         try:
-            notifier.deliver(event_from_data(item.payload))
+            notifier.deliver(event_from_data(envelope))
         except Exception as exc:  # every failure is recorded on the delivery
             return exc
         return None

@@ -242,8 +242,8 @@ class Transaction(Protocol):
 
     def append_many(
         self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
-    ) -> None:
-        """Append ``(data, at)`` entries to ``stream`` in order, as one batch."""
+    ) -> list[int]:
+        """Append ``(data, at)`` entries to ``stream`` in order, as one batch; their positions."""
         ...
 
     def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[StreamEntry]:

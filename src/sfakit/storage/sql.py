@@ -612,18 +612,18 @@ class SqlTransaction:
 
     def append_many(
         self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
-    ) -> None:
+    ) -> list[int]:
         self._writable()
         check_stream_name(stream)
         for _, at in entries:
             check_aware(at, "$.at")
-        self._append_many(stream, entries)
+        return self._append_many(stream, entries)
 
     def _append_many(
         self, stream: str, entries: Sequence[tuple[Mapping[str, Any], datetime]]
-    ) -> None:
+    ) -> list[int]:
         if not entries:
-            return
+            return []
         p = self._p
         if self._dialect.lock_stream:
             self._execute(self._dialect.lock_stream, (stream,))
@@ -646,6 +646,7 @@ class SqlTransaction:
             if better is None:
                 raise
             raise better from exc
+        return [last + n for n in range(1, len(rows) + 1)]
 
     def read(self, stream: str, *, after: int = 0, limit: int = 1000) -> list[StreamEntry]:
         check_stream_name(stream)

@@ -729,8 +729,11 @@ class StorageConformance:
     def test_batch_operations_match_their_single_forms(self, storage: Storage) -> None:
         lease = timedelta(minutes=5)
         with storage.transaction() as tx:
-            tx.append_many("log", [({"n": n}, T0 + timedelta(seconds=n)) for n in range(3)])
-            tx.append("log", {"n": 3}, at=T0)
+            positions = tx.append_many(
+                "log", [({"n": n}, T0 + timedelta(seconds=n)) for n in range(3)]
+            )
+            assert positions == [1, 2, 3]
+            assert tx.append("log", {"n": 3}, at=T0) == 4
             tx.enqueue("q", "k1", due_at=T0, payload={"old": True})
             added = tx.enqueue_many(
                 "q", [(f"k{n}", T0 + timedelta(seconds=n), {"n": n}) for n in range(4)]
