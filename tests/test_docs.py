@@ -51,6 +51,7 @@ PUBLIC_MODULES = (
     "sfakit.service.outbox",
     "sfakit.notifiers.smtp",
     "sfakit.notifiers.webhook",
+    "sfakit.pipeline",
 )
 
 #: Modules that are still being written: a page importing one is skipped until it exists.
