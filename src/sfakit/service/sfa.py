@@ -36,6 +36,7 @@ from sfakit.model import (
     Order,
 )
 from sfakit.notifiers import Notifier
+from sfakit.pipeline import PipelineSet, standard_pipeline
 from sfakit.plugins import call_hook, plugin_manager, storage_schemes
 from sfakit.service.outbox import (
     EVENTS_STREAM,
@@ -47,6 +48,7 @@ from sfakit.service.outbox import (
     delivery_queue,
     emit,
 )
+from sfakit.service.selling import Selling
 from sfakit.storage.api import IsNull, Page, Range, Storage, Transaction, Where
 from sfakit.storage.common import CHANGES
 
@@ -71,7 +73,7 @@ class Change:
     at: datetime
 
 
-class Sfa:
+class Sfa(Selling):
     """The sfakit application service. Make one with :func:`sfakit.open`.
 
     It owns the storage backend (closed by :meth:`close` or on leaving a ``with``
@@ -85,8 +87,10 @@ class Sfa:
         clock: Clock,
         plugins: pluggy.PluginManager,
         retry_policy: RetryPolicy | None = None,
+        pipelines: PipelineSet | None = None,
     ) -> None:
         self.storage = storage
+        self.pipelines = pipelines or PipelineSet((standard_pipeline(),))
         self.clock = clock
         self.plugins = plugins
         self.notifiers = _collect_notifiers(plugins)
@@ -427,6 +431,7 @@ def open_sfa(
     plugins: tuple[object, ...] | list[object] = (),
     load_entry_points: bool = True,
     retry_policy: RetryPolicy | None = None,
+    pipelines: PipelineSet | None = None,
 ) -> Sfa:
     """Open sfakit on the storage at ``url`` (see :func:`sfakit.open`)."""
     if not isinstance(url, str) or "://" not in url:
@@ -441,4 +446,10 @@ def open_sfa(
             f"no installed plugin opens storage for scheme {scheme!r}; available: {listing}",
             hook="sfakit_open_storage",
         )
-    return Sfa(storage, clock=clock or SystemClock(), plugins=pm, retry_policy=retry_policy)
+    return Sfa(
+        storage,
+        clock=clock or SystemClock(),
+        plugins=pm,
+        retry_policy=retry_policy,
+        pipelines=pipelines,
+    )
