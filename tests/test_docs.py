@@ -41,6 +41,7 @@ PUBLIC_MODULES = (
     "sfakit.codec",
     "sfakit.clock",
     "sfakit.rules",
+    "sfakit.territory",
     "sfakit.testing.strategies",
     "sfakit.service",
     "sfakit.plugins",
