@@ -201,10 +201,7 @@ class OrderShipped(_OrderEvent):
 
 
 @attrs.frozen(kw_only=True)
-class ReminderDue(Event):
-    """A reminder for a rep came due (call the buyer, follow up the delivery)."""
-
-    type: ClassVar[str] = "activity.reminder_due"
+class _ActivityEvent(Event):
     activity_id: str = attrs.field(validator=_ref)
     owner_id: str = attrs.field(validator=_ref)
     subject: str = attrs.field(validator=text(max_length=300))
@@ -213,15 +210,17 @@ class ReminderDue(Event):
 
 
 @attrs.frozen(kw_only=True)
-class TaskCreated(Event):
+class ReminderDue(_ActivityEvent):
+    """A reminder for a rep came due (call the buyer, follow up the delivery)."""
+
+    type: ClassVar[str] = "activity.reminder_due"
+
+
+@attrs.frozen(kw_only=True)
+class TaskCreated(_ActivityEvent):
     """A task was created for a rep."""
 
     type: ClassVar[str] = "activity.task_created"
-    activity_id: str = attrs.field(validator=_ref)
-    owner_id: str = attrs.field(validator=_ref)
-    subject: str = attrs.field(validator=text(max_length=300))
-    due_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
-    owner_email: str | None = attrs.field(default=None, validator=_opt_email)
 
 
 @attrs.frozen(kw_only=True)
