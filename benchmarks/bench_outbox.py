@@ -8,7 +8,9 @@ completion — each step a claimed, leased unit of work).
 
 Baseline, same run: a hand-written outbox in raw ``sqlite3`` — one table of events with
 a delivered flag; insert the same N envelopes in one transaction, then read pending
-rows in batches of the same size, hand them to the same list, and mark them delivered.
+rows in batches of the same size, decode each into its event (``event_from_data``, as
+any outbox must before calling a notifier), deliver it to a memory notifier, and mark
+the batch delivered. It has no fan-out, no per-notifier tracking, no leases or retries.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import sfakit
-from sfakit.events import Event, LeadCaptured, event_to_data
+from sfakit.events import Event, LeadCaptured, event_from_data, event_to_data
 from sfakit.notifiers.memory import MemoryNotifier
 from sfakit.service.outbox import emit
 
@@ -65,7 +67,7 @@ def run_raw(events: list[Event], folder: str) -> tuple[float, float, int]:
         "envelope TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 0)"
     )
     db.execute("CREATE INDEX ix_outbox_pending ON outbox (delivered, occurred_at)")
-    received: list[Event] = []
+    inbox = MemoryNotifier()
     start = time.perf_counter()
     db.execute("BEGIN IMMEDIATE")
     db.executemany(
@@ -74,7 +76,6 @@ def run_raw(events: list[Event], folder: str) -> tuple[float, float, int]:
     )
     db.execute("COMMIT")
     written = time.perf_counter() - start
-    by_id = {e.id: e for e in events}
     start = time.perf_counter()
     while True:
         db.execute("BEGIN IMMEDIATE")
@@ -82,16 +83,15 @@ def run_raw(events: list[Event], folder: str) -> tuple[float, float, int]:
             "SELECT id, envelope FROM outbox WHERE delivered = 0 ORDER BY occurred_at LIMIT ?",
             (BATCH,),
         ).fetchall()
-        for event_id, envelope in rows:
-            json.loads(envelope)
-            received.append(by_id[event_id])
+        for _, envelope in rows:
+            inbox.deliver(event_from_data(json.loads(envelope)))
         db.executemany("UPDATE outbox SET delivered = 1 WHERE id = ?", [(r[0],) for r in rows])
         db.execute("COMMIT")
         if len(rows) < BATCH:
             break
     dispatched = time.perf_counter() - start
     db.close()
-    return written, dispatched, len(received)
+    return written, dispatched, len(inbox.events)
 
 
 def main() -> None:
