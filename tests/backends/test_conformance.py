@@ -44,3 +44,16 @@ class TestPostgresBackend(StorageConformance):
             return lambda: open_postgres(url)
 
         return make
+
+
+def test_every_built_in_backend_runs_the_suite() -> None:
+    from sfakit.plugins import plugin_manager, storage_schemes
+
+    covered = {
+        cls.__name__
+        for cls in (TestMemoryBackend, TestSqliteBackend, TestPostgresBackend)
+        if issubclass(cls, StorageConformance)
+    }
+    assert covered == {"TestMemoryBackend", "TestSqliteBackend", "TestPostgresBackend"}
+    schemes = set(storage_schemes(plugin_manager(load_entry_points=False)))
+    assert schemes == {"memory", "sqlite", "postgres", "postgresql"}
