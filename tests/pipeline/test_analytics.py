@@ -222,8 +222,10 @@ def test_time_in_stage_counts_finished_stays(book: tuple[Deals, Any]) -> None:
     assert times.of("propose").count == 3
     assert times.of("propose").maximum == Decimal(12)
     assert times.of("closed_won").count == 0
-    with pytest.raises(KeyError):
+    with pytest.raises(ValidationError) as info:
         times.of("won")
+    assert info.value.path == "$.stage"
+    assert "prospect" in str(info.value)
 
 
 def test_velocity_is_open_times_rate_times_average_won_over_cycle(

@@ -100,3 +100,32 @@ def test_reopening_a_closed_deal_needs_the_flag(sfa: Sfa, clock: ManualClock) ->
     )
     assert (reopened.stage, reopened.closed_at, reopened.lost_reason) == ("prospect", None, None)
     assert change.from_stage == "closed_lost"
+
+
+def test_the_stage_where_most_deals_are_lost_is_one_call_on_every_backend(
+    sfa: Sfa, clock: ManualClock
+) -> None:
+    from sfakit.pipeline import Deals, cycle_time, losses, win_rate
+
+    acme = sfa.create(Account, name="Acme")
+    plans = [("qualify", "price"), ("qualify", "timing"), (None, "competitor"), ("qualify", None)]
+    for n, (first_move, lost_reason) in enumerate(plans):
+        deal = sfa.open_opportunity(name=f"deal {n}", account_id=acme.id, by="rep_anna")
+        clock.advance(timedelta(days=2))
+        if first_move:
+            deal, _ = sfa.move_opportunity(
+                deal.id, first_move, expected_version=deal.version, by="x"
+            )
+        clock.advance(timedelta(days=5))
+        if lost_reason:
+            sfa.close_lost(deal.id, reason=lost_reason, expected_version=deal.version, by="x")
+    deals = sfa.deals()
+    assert isinstance(deals, Deals)
+    assert len(deals) == 4
+    worst = losses(deals).worst
+    assert worst is not None
+    assert (worst.stage, worst.deals) == ("qualify", 2)
+    assert losses(deals).row("prospect").deals == 1
+    rate = win_rate(deals)
+    assert (rate.won, rate.lost) == (0, 3)
+    assert cycle_time(deals).count == 0

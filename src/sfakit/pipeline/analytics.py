@@ -46,6 +46,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 import attrs
 
+from sfakit.errors import ValidationError
 from sfakit.model.money import Money
 from sfakit.model.opportunities import Opportunity
 from sfakit.pipeline.deals import Deals, Window
@@ -217,11 +218,11 @@ class Funnel:
     cumulative: bool
 
     def reached(self, stage: str) -> int:
-        """The count of ``stage`` (a KeyError if it is not on the selling path)."""
+        """The count of ``stage`` (a ValidationError if it is not on the selling path)."""
         for step in self.steps:
             if step.stage == stage:
                 return step.reached
-        raise KeyError(stage)
+        raise _unknown_stage(stage, [s.stage for s in self.steps])
 
 
 def _path(deals: Deals) -> list[str]:
@@ -409,11 +410,11 @@ class Losses:
         return best if best is not None and best.deals else None
 
     def row(self, stage: str | None) -> LossRow:
-        """The row of ``stage`` (a KeyError if there is none)."""
+        """The row of ``stage`` (a ValidationError if there is none)."""
         for row in self.rows:
             if row.stage == stage:
                 return row
-        raise KeyError(stage)
+        raise _unknown_stage(stage, [r.stage for r in self.rows])
 
 
 def _by_frequency(item: tuple[str | None, int]) -> tuple[int, bool, str]:
@@ -647,11 +648,11 @@ class StageTimes:
     stages: tuple[StageTime, ...]
 
     def of(self, stage: str) -> DayStats:
-        """The statistics of ``stage`` (a KeyError if the pipeline has no such stage)."""
+        """The statistics of ``stage`` (a ValidationError if the pipeline has no such stage)."""
         for row in self.stages:
             if row.stage == stage:
                 return row.days
-        raise KeyError(stage)
+        raise _unknown_stage(stage, [r.stage for r in self.stages])
 
 
 def time_in_stage(deals: Deals, *, window: Window | None = None) -> StageTimes:
@@ -780,4 +781,10 @@ def velocity(deals: Deals, *, window: Window | None = None) -> Velocity:
         win_rate=rate,
         average_cycle_days=cycle,
         currencies=tuple(rows),
+    )
+
+
+def _unknown_stage(stage: object, known: Iterable[object]) -> ValidationError:
+    return ValidationError(
+        "$.stage", stage, f"one of the stages in this result: {', '.join(map(str, known))}"
     )

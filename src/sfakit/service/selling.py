@@ -9,15 +9,16 @@ contacts and their roles, activity count, when it entered its stage), call the p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sfakit.errors import ConflictError
 from sfakit.events import Event, OpportunityLost, OpportunityWon, StageChanged
 from sfakit.model import Account, Activity, Contact, Opportunity, StageChange
 from sfakit.pipeline import (
     DealContext,
+    Deals,
     MoveOption,
     PipelineSet,
     available_moves,
@@ -28,6 +29,8 @@ from sfakit.service.outbox import emit
 from sfakit.storage.api import Storage, Transaction
 
 __all__ = ["Selling"]
+
+E = TypeVar("E", Opportunity, StageChange)
 
 
 def _stage_events(change: StageChange, deal: Opportunity, pipelines: PipelineSet) -> list[Event]:
@@ -74,6 +77,17 @@ def deal_context(tx: Transaction, deal: Opportunity) -> DealContext:
         activity_count=activities,
         stage_entered_at=last[0].at if last else None,
     )
+
+
+def _all(tx: Transaction, kind: type[E], where: Mapping[str, Any], order_by: str) -> list[E]:
+    found: list[E] = []
+    cursor = None
+    while True:
+        page = tx.query(kind, where=where, order_by=order_by, limit=5000, cursor=cursor)
+        found.extend(page.items)
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
 
 
 class Selling:
@@ -167,6 +181,18 @@ class Selling:
         return available_moves(
             self.pipelines.get(deal.pipeline), context, now=self.now(), reopen=reopen
         )
+
+    def deals(self, pipeline: str | None = None) -> Deals:
+        """Every deal of a pipeline (the first one by default) with its stage history, read
+        in one transaction, ready for the :mod:`sfakit.pipeline` analytics:
+        ``losses(sfa.deals()).worst`` answers "at which stage do we lose most deals?".
+        """
+        chosen = self.pipelines.get(pipeline) if pipeline else self.pipelines.pipelines[0]
+        where = {"pipeline": chosen.key}
+        with self.storage.transaction(readonly=True) as tx:
+            opportunities = _all(tx, Opportunity, where, "id")
+            history = _all(tx, StageChange, where, "at")
+        return Deals.of(chosen, opportunities, history)
 
     def stage_history(self, opportunity_id: str) -> list[StageChange]:
         """The deal's stage changes, oldest first."""
