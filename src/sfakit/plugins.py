@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from types import ModuleType, TracebackType
 from typing import Any, Final
 
@@ -134,8 +134,3 @@ def storage_schemes(pm: pluggy.PluginManager) -> dict[str, list[str]]:
         for scheme in schemes:
             offered.setdefault(scheme, []).append(impl.plugin_name)
     return offered
-
-
-def plugin_names(pm: pluggy.PluginManager) -> Mapping[str, object]:
-    """Registered plugin name → plugin object."""
-    return dict(pm.list_name_plugin())

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -243,12 +243,3 @@ def timezone_name(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         raise ValidationError(
             _path(attribute), value, "an IANA time zone name such as 'Europe/Berlin'"
         )
-
-
-def all_unique(items: Iterable[Any]) -> bool:
-    seen: list[Any] = []
-    for item in items:
-        if item in seen:
-            return False
-        seen.append(item)
-    return True

@@ -9,7 +9,7 @@ contacts and their roles, activity count, when it entered its stage), call the p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from sfakit.pipeline import (
 )
 from sfakit.service.outbox import emit
 from sfakit.storage.api import Storage, Transaction
+from sfakit.storage.common import every_page
 
 __all__ = ["Selling"]
 
@@ -61,7 +62,7 @@ def _stage_events(change: StageChange, deal: Opportunity, pipelines: PipelineSet
 def deal_context(tx: Transaction, deal: Opportunity) -> DealContext:
     """What stage rules may look at, read in the caller's transaction."""
     account = tx.find(Account, deal.account_id)
-    contacts = tx.query(Contact, where={"account_id": deal.account_id}, limit=1000).items
+    contacts = tuple(every_page(tx, Contact, where={"account_id": deal.account_id}))
     activities = tx.count(Activity, where={"related_to": deal.id})
     last = tx.query(
         StageChange,
@@ -77,17 +78,6 @@ def deal_context(tx: Transaction, deal: Opportunity) -> DealContext:
         activity_count=activities,
         stage_entered_at=last[0].at if last else None,
     )
-
-
-def _all(tx: Transaction, kind: type[E], where: Mapping[str, Any], order_by: str) -> list[E]:
-    found: list[E] = []
-    cursor = None
-    while True:
-        page = tx.query(kind, where=where, order_by=order_by, limit=5000, cursor=cursor)
-        found.extend(page.items)
-        if page.next_cursor is None:
-            return found
-        cursor = page.next_cursor
 
 
 class Selling:
@@ -190,8 +180,8 @@ class Selling:
         chosen = self.pipelines.get(pipeline) if pipeline else self.pipelines.pipelines[0]
         where = {"pipeline": chosen.key}
         with self.storage.transaction(readonly=True) as tx:
-            opportunities = _all(tx, Opportunity, where, "id")
-            history = _all(tx, StageChange, where, "at")
+            opportunities = every_page(tx, Opportunity, where=where)
+            history = every_page(tx, StageChange, where=where, order_by="at")
         return Deals.of(chosen, opportunities, history)
 
     def stage_history(self, opportunity_id: str) -> list[StageChange]:

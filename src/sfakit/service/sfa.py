@@ -50,7 +50,7 @@ from sfakit.service.outbox import (
 )
 from sfakit.service.selling import Selling
 from sfakit.storage.api import IsNull, Page, Range, Storage, Transaction, Where
-from sfakit.storage.common import CHANGES
+from sfakit.storage.common import CHANGES, every_page
 
 __all__ = ["Change", "Sfa", "open_sfa"]
 
@@ -265,7 +265,7 @@ class Sfa(Selling):
         ``sfa.contacts_of(acme.id, role=ContactRole.PURCHASING_AGENT)``.
         """
         with self.storage.transaction(readonly=True) as tx:
-            contacts = _every_page(
+            contacts = every_page(
                 tx, Contact, where={"account_id": account_id}, order_by="last_name"
             )
         if role is None:
@@ -374,8 +374,8 @@ class Sfa(Selling):
             raise ValidationError("$.without", without, "'order' or 'interaction'")
         field = fields[without]
         with self.storage.transaction(readonly=True) as tx:
-            never = _every_page(tx, Account, where={field: IsNull()}, order_by="id")
-            before = _every_page(tx, Account, where={field: Range(high=since)}, order_by="id")
+            never = every_page(tx, Account, where={field: IsNull()}, order_by="id")
+            before = every_page(tx, Account, where={field: Range(high=since)}, order_by="id")
         return sorted(never + before, key=lambda a: a.id)
 
 
@@ -411,17 +411,6 @@ def _touch_account(
     current: datetime | None = getattr(account, field)
     if current is None or moment > current:
         tx.update(account.evolve(**{field: moment, "updated_at": max(now, account.created_at)}))
-
-
-def _every_page(tx: Transaction, kind: type[E], **query: Any) -> list[E]:
-    items: list[E] = []
-    cursor = None
-    while True:
-        page = tx.query(kind, limit=1000, cursor=cursor, **query)
-        items.extend(page.items)
-        if page.next_cursor is None:
-            return items
-        cursor = page.next_cursor
 
 
 def open_sfa(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import partial
 from operator import attrgetter
 from typing import Any, Final
@@ -292,9 +291,3 @@ def _money_currency(get: Callable[[Entity], Any], entity: Entity) -> str | None:
 def entity_index_values(spec: KindSpec, entity: Entity) -> dict[str, Any]:
     """Every indexed field of ``entity`` → its stored form."""
     return {ix.field: index_value(ix, _attribute(entity, ix.field)) for ix in spec.indexes}
-
-
-def money_from_minor(minor: int, currency: str) -> Money:
-    from sfakit.model.currencies import MINOR_UNITS  # noqa: PLC0415
-
-    return Money(Decimal(minor).scaleb(-MINOR_UNITS[currency]), currency)

@@ -11,15 +11,27 @@ from typing import Any, Final, TypeVar
 from sfakit.errors import ValidationError
 from sfakit.model import Entity
 from sfakit.model.currencies import MINOR_UNITS
-from sfakit.storage.api import AggregateRow, WorkItem
+from sfakit.storage.api import AggregateRow, Transaction, WorkItem
 from sfakit.storage.catalog import IndexKind, IndexSpec
 
-__all__ = ["CHANGES", "change_entry", "check_new", "fold_aggregate"]
+__all__ = ["CHANGES", "change_entry", "check_new", "every_page", "fold_aggregate"]
 
 E = TypeVar("E", bound=Entity)
 
 #: The stream every entity write appends to.
 CHANGES: Final = "changes"
+
+
+def every_page(tx: Transaction, kind: type[E], **query: Any) -> list[E]:
+    """All entities a query matches (from ``cursor`` on, if given), page by page."""
+    items: list[E] = []
+    cursor = query.pop("cursor", None)
+    while True:
+        page = tx.query(kind, **{"limit": 1000, **query, "cursor": cursor})
+        items.extend(page.items)
+        if page.next_cursor is None:
+            return items
+        cursor = page.next_cursor
 
 
 def check_new(entity: Entity) -> None:

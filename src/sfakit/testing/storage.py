@@ -51,6 +51,7 @@ from sfakit.model import (
 )
 from sfakit.model.parties import Channel
 from sfakit.storage.api import In, IsNull, NotNull, Range, Storage, Transaction
+from sfakit.storage.common import every_page
 
 __all__ = ["StorageConformance"]
 
@@ -78,16 +79,6 @@ def opportunity(account_id: str, index: int, **fields: Any) -> Opportunity:
     }
     defaults.update(fields)
     return Opportunity(**defaults)
-
-
-def _all_pages(tx: Transaction, kind: type[Any], **query: Any) -> list[Any]:
-    items: list[Any] = []
-    page = tx.query(kind, **query)
-    items.extend(page.items)
-    while page.next_cursor is not None:
-        page = tx.query(kind, **{**query, "cursor": page.next_cursor})
-        items.extend(page.items)
-    return items
 
 
 class StorageConformance:
@@ -422,7 +413,7 @@ class StorageConformance:
         self, storage: Storage, deals: list[Opportunity]
     ) -> None:
         with storage.transaction(readonly=True) as tx:
-            found = _all_pages(tx, Opportunity, where={"stage": "propose"}, limit=7)
+            found = every_page(tx, Opportunity, where={"stage": "propose"}, limit=7)
         assert {d.id for d in found} == {d.id for d in deals if d.stage == "propose"}
 
     def test_in_range_null_and_notnull_filters(
@@ -430,11 +421,11 @@ class StorageConformance:
     ) -> None:
         low, high = date(2026, 3, 1), date(2026, 7, 1)
         with storage.transaction(readonly=True) as tx:
-            in_stages = _all_pages(tx, Opportunity, where={"stage": In(("qualify", "negotiate"))})
-            in_range = _all_pages(tx, Opportunity, where={"close_date": Range(low, high)})
-            undated = _all_pages(tx, Opportunity, where={"close_date": IsNull()})
-            dated = _all_pages(tx, Opportunity, where={"close_date": NotNull()})
-            combined = _all_pages(
+            in_stages = every_page(tx, Opportunity, where={"stage": In(("qualify", "negotiate"))})
+            in_range = every_page(tx, Opportunity, where={"close_date": Range(low, high)})
+            undated = every_page(tx, Opportunity, where={"close_date": IsNull()})
+            dated = every_page(tx, Opportunity, where={"close_date": NotNull()})
+            combined = every_page(
                 tx, Opportunity, where={"owner_id": "rep_1", "close_date": Range(low=low)}
             )
         assert {d.id for d in in_stages} == {d.id for d in deals if d.stage != "propose"}
@@ -455,8 +446,8 @@ class StorageConformance:
         self, storage: Storage, deals: list[Opportunity], order_by: str, descending: bool
     ) -> None:
         with storage.transaction(readonly=True) as tx:
-            found = _all_pages(tx, Opportunity, order_by=order_by, descending=descending, limit=6)
-            again = _all_pages(tx, Opportunity, order_by=order_by, descending=descending, limit=11)
+            found = every_page(tx, Opportunity, order_by=order_by, descending=descending, limit=6)
+            again = every_page(tx, Opportunity, order_by=order_by, descending=descending, limit=11)
         assert [d.id for d in found] == [d.id for d in again]
         assert sorted(d.id for d in found) == sorted(d.id for d in deals)
 
@@ -476,7 +467,7 @@ class StorageConformance:
         with storage.transaction() as tx:
             tx.insert(opportunity(deals[0].account_id, 99, id="opp_0000000000"))
         with storage.transaction(readonly=True) as tx:
-            rest = _all_pages(tx, Opportunity, order_by="id", limit=10, cursor=first.next_cursor)
+            rest = every_page(tx, Opportunity, order_by="id", limit=10, cursor=first.next_cursor)
         seen = [d.id for d in first.items] + [d.id for d in rest]
         assert sorted(seen) == sorted(d.id for d in deals)
 
@@ -568,7 +559,7 @@ class StorageConformance:
                 )
         boundary = datetime(2026, 1, 1, 18, tzinfo=UTC)  # = 03:00 in Tokyo
         with storage.transaction(readonly=True) as tx:
-            later = _all_pages(tx, Interaction, where={"occurred_at": Range(low=boundary)})
+            later = every_page(tx, Interaction, where={"occurred_at": Range(low=boundary)})
         assert sorted(i.summary for i in later) == ["call 3", "call 4", "call 5"]
 
     # -- idempotency keys -----------------------------------------------------------
@@ -861,11 +852,11 @@ def _paired_machine(
         @invariant()
         def same_contents(self) -> None:
             with self.backend.transaction(readonly=True) as tx:
-                got = _all_pages(tx, Opportunity, order_by="stage", limit=7)
+                got = every_page(tx, Opportunity, order_by="stage", limit=7)
                 got_agg = tx.aggregate(Opportunity, group_by=["owner_id"], sum=["amount"])
                 got_feed = [e.data for e in tx.read("changes")]
             with self.model.transaction(readonly=True) as tx:
-                want = _all_pages(tx, Opportunity, order_by="stage", limit=7)
+                want = every_page(tx, Opportunity, order_by="stage", limit=7)
                 want_agg = tx.aggregate(Opportunity, group_by=["owner_id"], sum=["amount"])
                 want_feed = [e.data for e in tx.read("changes")]
             assert got == want
