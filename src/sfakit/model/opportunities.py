@@ -54,6 +54,8 @@ class Opportunity(Entity):
 
     ``probability_override`` (0-100) and ``forecast_category_override`` replace the
     stage's defaults when set. ``closed_at`` is set when the deal reaches a closed stage.
+    ``last_open_stage`` is kept by stage moves: the last open stage the deal left, so a
+    lost deal says where it was lost without reading its history.
 
     >>> from datetime import date, datetime, timezone
     >>> deal = Opportunity(name="1000 bulbs every two months", account_id="acct_demo",
@@ -90,6 +92,7 @@ class Opportunity(Entity):
     )
     next_step: str | None = attrs.field(default=None, validator=optional(text(max_length=500)))
     lost_reason: str | None = attrs.field(default=None, validator=_opt_short)
+    last_open_stage: str | None = attrs.field(default=None, validator=optional(_key))
     closed_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
 
     def _check(self) -> None:

@@ -50,6 +50,7 @@ from sfakit.errors import ValidationError
 from sfakit.model.money import Money
 from sfakit.model.opportunities import Opportunity
 from sfakit.pipeline.deals import Deals, Window
+from sfakit.pipeline.definition import Pipeline
 
 __all__ = [
     "Conversion",
@@ -60,9 +61,11 @@ __all__ = [
     "Funnel",
     "FunnelStep",
     "LossRow",
+    "LossCount",
     "Losses",
     "Outcome",
     "StageTime",
+    "StageCount",
     "StageTimes",
     "Velocity",
     "WinRate",
@@ -109,11 +112,6 @@ def _sum(values: Iterable[Decimal | int]) -> Decimal:
     for value in values:
         total = _CTX.add(total, value)
     return total
-
-
-def _add(totals: dict[str, Decimal], money: Money) -> None:
-    currency = money.currency
-    totals[currency] = _CTX.add(totals.get(currency, Decimal(0)), money.amount)
 
 
 class Outcome(enum.StrEnum):
@@ -371,6 +369,15 @@ def conversion(deals: Deals, *, window: Window | None = None) -> Conversions:
 # -- losses ---------------------------------------------------------------------------
 
 
+#: One pre-counted group of lost deals: last open stage, lost reason, currency (None: no
+#: amount), summed amount, number of deals.
+LossCount = tuple[str | None, str | None, str | None, Decimal, int]
+
+#: One pre-counted group of closed deals: stage, currency (None: no amount), summed
+#: amount, number of deals.
+StageCount = tuple[str, str | None, Decimal, int]
+
+
 @attrs.frozen(kw_only=True)
 class LossRow:
     """Deals lost after ``stage`` (their last open stage; None for deals that never were
@@ -416,6 +423,48 @@ class Losses:
                 return row
         raise _unknown_stage(stage, [r.stage for r in self.rows])
 
+    @classmethod
+    def from_counts(cls, pipeline: Pipeline, counts: Iterable[LossCount]) -> Losses:
+        """The losses of pre-counted groups — ``(stage, reason, currency, amount, deals)``
+        tuples, as a database ``GROUP BY`` gives them (``currency`` None for deals without
+        an amount): how the service answers from SQL with the in-memory result's shape.
+
+        >>> from sfakit.pipeline import standard_pipeline
+        >>> result = Losses.from_counts(standard_pipeline(),
+        ...                             [("propose", "price", "EUR", Decimal("900"), 2)])
+        >>> result.lost, result.worst.amounts
+        (2, (Money('900.00', 'EUR'),))
+        """
+        order: list[str | None] = [s.key for s in pipeline.open_stages]
+        counts_by: dict[str | None, int] = dict.fromkeys(order, 0)
+        totals: dict[str | None, dict[str, Decimal]] = {k: {} for k in order}
+        bare: dict[str | None, int] = dict.fromkeys(order, 0)
+        reasons: dict[str | None, dict[str | None, int]] = {k: {} for k in order}
+        lost = 0
+        for stage, reason, currency, amount, deals in counts:
+            if stage not in counts_by:
+                counts_by[stage], totals[stage], bare[stage], reasons[stage] = 0, {}, 0, {}
+            counts_by[stage] += deals
+            lost += deals
+            if currency is None:
+                bare[stage] += deals
+            else:
+                by_currency = totals[stage]
+                by_currency[currency] = _CTX.add(by_currency.get(currency, Decimal(0)), amount)
+            by_reason = reasons[stage]
+            by_reason[reason] = by_reason.get(reason, 0) + deals
+        rows = tuple(
+            LossRow(
+                stage=k,
+                deals=counts_by[k],
+                amounts=_moneys(totals[k]),
+                without_amount=bare[k],
+                reasons=tuple(sorted(reasons[k].items(), key=_by_frequency)),
+            )
+            for k in counts_by
+        )
+        return cls(lost=lost, rows=rows)
+
 
 def _by_frequency(item: tuple[str | None, int]) -> tuple[int, bool, str]:
     return -item[1], item[0] is None, item[0] or ""
@@ -439,11 +488,6 @@ def losses(deals: Deals, *, window: Window | None = None) -> Losses:
     ('propose', 1, (Money('500.00', 'EUR'),), (('price', 1),))
     """
     open_keys, lost_keys, _ = _stage_flags(deals)
-    order = [s.key for s in deals.pipeline.open_stages]
-    counts: dict[str | None, int] = dict.fromkeys(order, 0)
-    totals: dict[str | None, dict[str, Decimal]] = {k: {} for k in order}
-    bare: dict[str | None, int] = dict.fromkeys(order, 0)
-    reasons: dict[str | None, dict[str | None, int]] = {k: {} for k in order}
     found: list[tuple[Opportunity, str | None]] = []
     unsure: list[Opportunity] = []
     for opportunity in deals:
@@ -464,29 +508,14 @@ def losses(deals: Deals, *, window: Window | None = None) -> Losses:
                     stage = move.from_stage
                     break
             found.append((timeline.opportunity, stage))
-    for opportunity, stage in found:
-        if stage not in counts:
-            counts[stage], totals[stage], bare[stage], reasons[stage] = 0, {}, 0, {}
-        counts[stage] += 1
-        amount = opportunity.amount
-        if amount is None:
-            bare[stage] += 1
-        else:
-            _add(totals[stage], amount)
-        by_reason = reasons[stage]
-        by_reason[opportunity.lost_reason] = by_reason.get(opportunity.lost_reason, 0) + 1
-    lost = len(found)
-    rows = tuple(
-        LossRow(
-            stage=k,
-            deals=counts[k],
-            amounts=_moneys(totals[k]),
-            without_amount=bare[k],
-            reasons=tuple(sorted(reasons[k].items(), key=_by_frequency)),
-        )
-        for k in counts
+    return Losses.from_counts(
+        deals.pipeline,
+        ((stage, o.lost_reason, *_currency_and_amount(o.amount), 1) for o, stage in found),
     )
-    return Losses(lost=lost, rows=rows)
+
+
+def _currency_and_amount(amount: Money | None) -> tuple[str | None, Decimal]:
+    return (None, Decimal(0)) if amount is None else (amount.currency, amount.amount)
 
 
 # -- win rate -------------------------------------------------------------------------
@@ -524,6 +553,55 @@ class WinRate:
     amounts: tuple[CurrencyWinRate, ...]
     without_amount: int
 
+    @classmethod
+    def from_counts(cls, pipeline: Pipeline, counts: Iterable[StageCount]) -> WinRate:
+        """The win rate of pre-counted groups of closed deals — ``(stage, currency,
+        amount, deals)`` tuples, as a database ``GROUP BY`` gives them (``currency`` None
+        for deals without an amount); groups of open stages are ignored.
+
+        >>> from sfakit.pipeline import standard_pipeline
+        >>> WinRate.from_counts(standard_pipeline(), [("closed_won", "EUR", Decimal(300), 1),
+        ...                                          ("closed_lost", None, Decimal(0), 3)]).rate
+        Decimal('0.25')
+        """
+        lost_keys = frozenset(s.key for s in pipeline.lost_stages)
+        won_key = pipeline.won_stage.key
+        won = lost = bare = 0
+        won_totals: dict[str, Decimal] = {}
+        lost_totals: dict[str, Decimal] = {}
+        for stage, currency, amount, deals in counts:
+            is_won = stage == won_key
+            if not is_won and stage not in lost_keys:
+                continue
+            if is_won:
+                won += deals
+            else:
+                lost += deals
+            if currency is None:
+                bare += deals
+            else:
+                totals = won_totals if is_won else lost_totals
+                totals[currency] = _CTX.add(totals.get(currency, Decimal(0)), amount)
+        rows = []
+        for currency in sorted(won_totals.keys() | lost_totals.keys()):
+            w = won_totals.get(currency, Decimal(0))
+            lo = lost_totals.get(currency, Decimal(0))
+            rows.append(
+                CurrencyWinRate(
+                    currency=currency,
+                    won=Money(w, currency),
+                    lost=Money(lo, currency),
+                    rate=_ratio(w, _CTX.add(w, lo)),
+                )
+            )
+        return cls(
+            won=won,
+            lost=lost,
+            rate=_ratio(won, won + lost),
+            amounts=tuple(rows),
+            without_amount=bare,
+        )
+
 
 def win_rate(deals: Deals, *, window: Window | None = None) -> WinRate:
     """The win rate of the deals closed inside ``window``, by count and by amount.
@@ -540,36 +618,13 @@ def win_rate(deals: Deals, *, window: Window | None = None) -> WinRate:
     (Decimal('0.5'), Decimal('0.75'))
     """
     _, lost_keys, won_key = _stage_flags(deals)
-    won = lost = bare = 0
-    won_totals: dict[str, Decimal] = {}
-    lost_totals: dict[str, Decimal] = {}
-    for opportunity in deals:
-        stage = opportunity.stage
-        is_won = stage == won_key
-        if not (is_won or stage in lost_keys) or not _closed_in(deals, opportunity, window):
-            continue
-        if is_won:
-            won += 1
-        else:
-            lost += 1
-        if opportunity.amount is None:
-            bare += 1
-        else:
-            _add(won_totals if is_won else lost_totals, opportunity.amount)
-    rows = []
-    for currency in sorted(won_totals.keys() | lost_totals.keys()):
-        w = won_totals.get(currency, Decimal(0))
-        lo = lost_totals.get(currency, Decimal(0))
-        rows.append(
-            CurrencyWinRate(
-                currency=currency,
-                won=Money(w, currency),
-                lost=Money(lo, currency),
-                rate=_ratio(w, _CTX.add(w, lo)),
-            )
-        )
-    return WinRate(
-        won=won, lost=lost, rate=_ratio(won, won + lost), amounts=tuple(rows), without_amount=bare
+    return WinRate.from_counts(
+        deals.pipeline,
+        (
+            (o.stage, *_currency_and_amount(o.amount), 1)
+            for o in deals
+            if (o.stage == won_key or o.stage in lost_keys) and _closed_in(deals, o, window)
+        ),
     )
 
 

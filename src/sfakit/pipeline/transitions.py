@@ -6,7 +6,8 @@ who, why, and the amount and probability the deal has after the move (as Salesfo
 *OpportunityHistory* does). Like Salesforce, a stage move resets the deal's probability
 and forecast category to the new stage's: the overrides are cleared. Closing sets
 ``closed_at``; reopening clears it; closing lost sets ``lost_reason``, any other move
-clears it.
+clears it. Leaving an open stage records it as ``last_open_stage`` (where a lost deal
+was lost).
 
 :func:`replay` rebuilds the deal from its initial state and its history: replaying the
 changes made by :func:`move` gives the deal :func:`move` returned.
@@ -49,10 +50,11 @@ def _check_at(at: object) -> datetime:
 
 
 def _apply(
-    opportunity: Opportunity, target: Stage, at: datetime, reason: str | None
+    opportunity: Opportunity, current: Stage, target: Stage, at: datetime, reason: str | None
 ) -> Opportunity:
     return opportunity.evolve(
         stage=target.key,
+        last_open_stage=opportunity.last_open_stage if current.is_closed else current.key,
         probability_override=None,
         forecast_category_override=None,
         closed_at=at if target.is_closed else None,
@@ -112,7 +114,7 @@ def move(
     if not option.allowed:
         raise MoveRefusedError(opportunity.id, current.key, option.target, option.missing)
     goal = pipeline.stage(option.target)
-    moved = _apply(opportunity, goal, at, reason)
+    moved = _apply(opportunity, current, goal, at, reason)
     change = StageChange(
         opportunity_id=opportunity.id,
         pipeline=pipeline.key,
@@ -188,7 +190,13 @@ def replay(pipeline: Pipeline, initial: Opportunity, history: Iterable[StageChan
             )
         if change.from_stage is None:
             continue  # the creation entry: the deal is already there
-        state = _apply(state, pipeline.stage(change.to_stage), change.at, change.reason)
+        state = _apply(
+            state,
+            pipeline.stage(state.stage),
+            pipeline.stage(change.to_stage),
+            change.at,
+            change.reason,
+        )
     return state
 
 

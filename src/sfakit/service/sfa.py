@@ -38,6 +38,7 @@ from sfakit.model import (
 from sfakit.notifiers import Notifier
 from sfakit.pipeline import PipelineSet, standard_pipeline
 from sfakit.plugins import call_hook, plugin_manager, storage_schemes
+from sfakit.service.analytics import PipelineAnalytics
 from sfakit.service.outbox import (
     EVENTS_STREAM,
     OUTBOX_QUEUE,
@@ -48,7 +49,6 @@ from sfakit.service.outbox import (
     delivery_queue,
     emit,
 )
-from sfakit.service.selling import Selling
 from sfakit.storage.api import IsNull, Page, Range, Storage, Transaction, Where
 from sfakit.storage.common import CHANGES, every_page
 
@@ -73,7 +73,7 @@ class Change:
     at: datetime
 
 
-class Sfa(Selling):
+class Sfa(PipelineAnalytics):
     """The sfakit application service. Make one with :func:`sfakit.open`.
 
     It owns the storage backend (closed by :meth:`close` or on leaving a ``with``

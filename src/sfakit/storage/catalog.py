@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from operator import attrgetter
 from typing import Any, Final
@@ -124,6 +124,9 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("product_line", _T),
         IndexSpec("source", _T),
         IndexSpec("forecast_category_override", _T),
+        IndexSpec("lost_reason", _T),
+        IndexSpec("last_open_stage", _T),
+        IndexSpec("cycle_microseconds", _I),
     ),
     "StageChange": (
         IndexSpec("opportunity_id", _T),
@@ -217,11 +220,33 @@ def kind_spec(kind: type[Entity] | str) -> KindSpec:
         ) from None
 
 
+def _primary_email(entity: Any) -> str | None:
+    # Contacts are found by their first address.
+    emails: tuple[str, ...] = entity.emails
+    return emails[0].lower() if emails else None
+
+
+def _cycle_microseconds(entity: Any) -> int | None:
+    # Stored so the sales-cycle statistics can be grouped and ordered by the database.
+    closed: datetime | None = entity.closed_at
+    if closed is None:
+        return None
+    created: datetime = entity.created_at
+    return (closed - created) // _MICROSECOND
+
+
+_MICROSECOND: Final = timedelta(microseconds=1)
+
+#: Indexed values that are not attributes but computed from the entity when it is written.
+DERIVED: Final[Mapping[str, Callable[[Any], Any]]] = {
+    "primary_email": _primary_email,
+    "cycle_microseconds": _cycle_microseconds,
+}
+
+
 def _attribute(entity: Entity, field: str) -> Any:
-    if field == "primary_email":  # contacts are found by their first address
-        emails: tuple[str, ...] = entity.emails  # type: ignore[attr-defined]
-        return emails[0].lower() if emails else None
-    return getattr(entity, field)
+    derive = DERIVED.get(field)
+    return getattr(entity, field) if derive is None else derive(entity)
 
 
 def utc_text(moment: datetime) -> str:
@@ -258,11 +283,7 @@ def column_readers(spec: KindSpec) -> list[tuple[IndexKind, Callable[[Entity], A
     for ix in spec.indexes:
         if ix.field == "id":
             continue
-        get: Callable[[Entity], Any] = (
-            partial(_attribute, field=ix.field)
-            if ix.field == "primary_email"
-            else attrgetter(ix.field)
-        )
+        get: Callable[[Entity], Any] = DERIVED.get(ix.field) or attrgetter(ix.field)
         if ix.kind is IndexKind.MONEY:
             readers.append((IndexKind.INT, partial(_money_minor, get)))
             readers.append((IndexKind.TEXT, partial(_money_currency, get)))
