@@ -19,13 +19,14 @@ from sfakit.model.ids import (
     ProductId,
     QuotaId,
     SalesRepId,
+    SettingId,
     StageChangeId,
     StandingOrderId,
     TerritoryId,
     id_kind,
     new_id,
 )
-from sfakit.model.leads import Lead, LeadStatus
+from sfakit.model.leads import DataQualityIssue, Lead, LeadStatus
 from sfakit.model.money import Money
 from sfakit.model.opportunities import ForecastCategory, Opportunity, StageChange
 from sfakit.model.orders import (
@@ -41,6 +42,7 @@ from sfakit.model.orders import (
     StandingOrderStatus,
 )
 from sfakit.model.parties import Account, Channel, Contact, ContactRole, SalesRep
+from sfakit.model.settings import Setting, setting_id
 from sfakit.model.territories import Quota, Territory
 
 #: Every stored entity class, by name.
@@ -60,6 +62,7 @@ ENTITY_TYPES: dict[str, type[Entity]] = {
         Territory,
         SalesRep,
         Quota,
+        Setting,
     )
 }
 
@@ -76,6 +79,7 @@ __all__ = [
     "Contact",
     "ContactId",
     "ContactRole",
+    "DataQualityIssue",
     "Direction",
     "Entity",
     "ForecastCategory",
@@ -97,6 +101,8 @@ __all__ = [
     "ProductId",
     "Quota",
     "QuotaId",
+    "Setting",
+    "SettingId",
     "RecurrenceSpec",
     "SalesRep",
     "SalesRepId",
@@ -110,4 +116,5 @@ __all__ = [
     "evolve",
     "id_kind",
     "new_id",
+    "setting_id",
 ]

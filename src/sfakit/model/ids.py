@@ -42,6 +42,7 @@ __all__ = [
     "OrderId",
     "ProductId",
     "QuotaId",
+    "SettingId",
     "SalesRepId",
     "StageChangeId",
     "StandingOrderId",
@@ -62,6 +63,7 @@ __all__ = [
     "new_stage_change_id",
     "new_standing_order_id",
     "new_territory_id",
+    "new_setting_id",
 ]
 
 AccountId = NewType("AccountId", str)
@@ -77,6 +79,7 @@ StandingOrderId = NewType("StandingOrderId", str)
 TerritoryId = NewType("TerritoryId", str)
 SalesRepId = NewType("SalesRepId", str)
 QuotaId = NewType("QuotaId", str)
+SettingId = NewType("SettingId", str)
 EventId = NewType("EventId", str)
 
 #: Entity kind → id prefix.
@@ -94,6 +97,7 @@ ID_PREFIXES: Final[dict[str, str]] = {
     "Territory": "terr",
     "SalesRep": "rep",
     "Quota": "quota",
+    "Setting": "cfg",
     "Event": "evt",
 }
 _KIND_BY_PREFIX: Final = {prefix: kind for kind, prefix in ID_PREFIXES.items()}
@@ -212,6 +216,10 @@ def new_sales_rep_id(at: datetime | None = None) -> SalesRepId:
 
 def new_quota_id(at: datetime | None = None) -> QuotaId:
     return QuotaId(new_id("quota", at))
+
+
+def new_setting_id(at: datetime | None = None) -> SettingId:
+    return SettingId(new_id("cfg", at))
 
 
 def new_event_id(at: datetime | None = None) -> EventId:

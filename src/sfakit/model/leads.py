@@ -1,4 +1,10 @@
-"""Leads: people and companies that may become customers."""
+"""Leads: people and companies that may become customers.
+
+A lead captured from a web form or a CSV file may hold values that could not be stored
+in their fields (an email without a domain, a phone number with too few digits): lenient
+capture (:func:`sfakit.qualification.capture_lead`) keeps each one, with what was
+expected, as a :class:`DataQualityIssue` in ``Lead.quality_issues`` instead of dropping it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from sfakit.model.checks import (
     email_address,
     enum_of,
     id_of,
+    instance_of,
     non_negative_int,
     optional,
     text,
@@ -30,7 +37,7 @@ from sfakit.model.ids import (
     TerritoryId,
 )
 
-__all__ = ["Lead", "LeadStatus"]
+__all__ = ["DataQualityIssue", "Lead", "LeadStatus"]
 
 
 class LeadStatus(enum.StrEnum):
@@ -46,11 +53,28 @@ _opt_short = optional(text(max_length=200))
 
 
 @attrs.frozen(kw_only=True)
+class DataQualityIssue:
+    """A raw value that could not be stored in its field: which ``field`` (or input
+    column) it was for, the ``value`` exactly as it came in, and what was ``expected``.
+
+    >>> issue = DataQualityIssue(field="email", value="anna@", expected="an email address")
+    >>> issue.field, issue.value
+    ('email', 'anna@')
+    """
+
+    field: str = attrs.field(validator=text(max_length=200))
+    # The raw value as given, untrimmed and of any length: it is the evidence.
+    value: str = attrs.field(validator=instance_of(str, "the raw value, a string"))
+    expected: str = attrs.field(validator=text(max_length=1000))
+
+
+@attrs.frozen(kw_only=True)
 class Lead(Entity):
     """A prospect not yet qualified: where it came from, who it is, what it wants.
 
     A disqualified lead names its ``disqualification_reason``; a converted one names the
-    account it became and when.
+    account it became and when. ``quality_issues`` lists raw input values that were not
+    valid for their fields (see :class:`DataQualityIssue`).
 
     >>> from datetime import datetime, timezone
     >>> lead = Lead(last_name="Okafor", company="Brightside Hotels", country="NG",
@@ -84,6 +108,11 @@ class Lead(Entity):
     territory_id: TerritoryId | None = attrs.field(
         default=None, validator=optional(id_of("Territory"))
     )
+    territory_key: str | None = attrs.field(default=None, validator=optional(text(max_length=100)))
+    queue: str | None = attrs.field(default=None, validator=optional(text(max_length=100)))
+    routing_pinned: bool = attrs.field(
+        default=False, validator=instance_of(bool, "true or false")
+    )
     disqualification_reason: str | None = attrs.field(default=None, validator=_opt_short)
     converted_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
     converted_account_id: AccountId | None = attrs.field(
@@ -94,6 +123,11 @@ class Lead(Entity):
     )
     converted_opportunity_id: OpportunityId | None = attrs.field(
         default=None, validator=optional(id_of("Opportunity"))
+    )
+    quality_issues: tuple[DataQualityIssue, ...] = attrs.field(
+        default=(),
+        converter=to_tuple,
+        validator=tuple_of(instance_of(DataQualityIssue, "a DataQualityIssue")),
     )
 
     def _check(self) -> None:

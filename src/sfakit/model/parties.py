@@ -79,6 +79,8 @@ class Account(Entity):
     territory_id: TerritoryId | None = attrs.field(
         default=None, validator=optional(id_of("Territory"))
     )
+    territory_key: str | None = attrs.field(default=None, validator=optional(text(max_length=100)))
+    routing_pinned: bool = attrs.field(default=False, validator=instance_of(bool, "true or false"))
     parent_id: AccountId | None = attrs.field(default=None, validator=optional(id_of("Account")))
     industry: str | None = attrs.field(default=None, validator=_opt_short)
     branch: str | None = attrs.field(default=None, validator=_opt_short)

@@ -94,6 +94,7 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("billing_region", _T),
         IndexSpec("last_interaction_at", _DT),
         IndexSpec("last_order_at", _DT),
+        IndexSpec("territory_key", _T),
     ),
     "Contact": (
         IndexSpec("account_id", _T),
@@ -111,6 +112,8 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("country", _T),
         IndexSpec("region", _T),
         IndexSpec("company", _T),
+        IndexSpec("queue", _T),
+        IndexSpec("territory_key", _T),
     ),
     "Opportunity": (
         IndexSpec("account_id", _T),
@@ -179,6 +182,10 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("active", _B),
         IndexSpec("email", _T),
     ),
+    "Setting": (
+        IndexSpec("name", _T, unique=True),
+        IndexSpec("kind", _T),
+    ),
     "Quota": (
         IndexSpec("period", _T),
         IndexSpec("sales_rep_id", _T),
@@ -200,6 +207,7 @@ _TABLES: Final = {
     "Territory": "territories",
     "SalesRep": "sales_reps",
     "Quota": "quotas",
+    "Setting": "settings",
 }
 
 #: Entity kind name → its storage description.

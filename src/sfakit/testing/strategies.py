@@ -32,6 +32,7 @@ This module needs Hypothesis: ``pip install "sfakit[testing]"``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -72,6 +73,7 @@ from sfakit.model.orders import (
     StandingOrderStatus,
 )
 from sfakit.model.parties import Account, Channel, Contact, ContactRole, SalesRep
+from sfakit.model.settings import Setting, setting_id
 from sfakit.model.territories import Quota, Territory
 from sfakit.rules import AllOf, AnyOf, Condition, Criteria, Not, Operator
 from sfakit.rules.compiled import ALLOWED_OPS
@@ -96,6 +98,7 @@ __all__ = [
     "orders",
     "products",
     "quotas",
+    "settings",
     "recurrence_specs",
     "sales_reps",
     "stage_changes",
@@ -765,6 +768,8 @@ def _accounts(draw: st.DrawFn, overrides: Overrides) -> Account:
     f("name", _companies())
     f("owner_id", _optional(ids("SalesRep")))
     f("territory_id", _optional(ids("Territory")))
+    f("territory_key", _optional(_TERRITORY_KEY_STRATEGY))
+    f("routing_pinned", st.booleans())
     f("parent_id", _optional_other_than(ids("Account"), own_id))
     f("industry", _optional(_text(_INDUSTRIES, 200)))
     f("branch", _optional(_text(_BRANCHES, 200)))
@@ -875,6 +880,9 @@ def _leads(draw: st.DrawFn, overrides: Overrides) -> Lead:
     f("language", _optional(st.sampled_from(_LANGUAGES)))
     f("owner_id", _optional(ids("SalesRep")))
     f("territory_id", _optional(ids("Territory")))
+    f("territory_key", _optional(_TERRITORY_KEY_STRATEGY))
+    f("routing_pinned", st.booleans())
+    f("queue", _optional(st.sampled_from(("review", "unassigned", "inbox"))))
     disqualified = status is LeadStatus.DISQUALIFIED
     f("disqualification_reason", _text(_REASONS, 200) if disqualified else _NONE)
     converted = status is LeadStatus.CONVERTED
@@ -1286,6 +1294,31 @@ def quotas(**overrides: Any) -> SearchStrategy[Quota]:
     return _quotas(_overrides(Quota, overrides))
 
 
+@st.composite
+def _settings(draw: st.DrawFn, overrides: Overrides) -> Setting:
+    f = _Fields(draw, overrides)
+    f.stamps()
+    name = f("name", _TERRITORY_KEY_STRATEGY)
+    f("id", st.just(setting_id(name)))
+    f("kind", st.sampled_from(["TerritoryTree", "AssignmentState", "Scorecard"]))
+    f(
+        "data",
+        st.builds(json.dumps, st.dictionaries(_TERRITORY_KEY_STRATEGY, st.integers(), max_size=3)),
+    )
+    return f.build(Setting)
+
+
+def settings(**overrides: Any) -> SearchStrategy[Setting]:
+    """Valid :class:`~sfakit.model.Setting` objects (their data some JSON object).
+
+    >>> from hypothesis import given
+    >>> @given(settings(kind="Scorecard"))
+    ... def test_found_by_name(setting):
+    ...     assert setting.id == "cfg_" + setting.name
+    """
+    return _settings(_overrides(Setting, overrides))
+
+
 # --------------------------------------------------------------------------- unions
 
 
@@ -1311,6 +1344,7 @@ def entities() -> SearchStrategy[Entity]:
         territories(),
         sales_reps(),
         quotas(),
+        settings(),
     )
 
 
