@@ -49,6 +49,7 @@ from sfakit.service.outbox import (
     delivery_queue,
     emit,
 )
+from sfakit.service.routing import Routing
 from sfakit.storage.api import IsNull, Page, Range, Storage, Transaction, Where
 from sfakit.storage.common import CHANGES, every_page
 
@@ -73,7 +74,7 @@ class Change:
     at: datetime
 
 
-class Sfa(PipelineAnalytics):
+class Sfa(PipelineAnalytics, Routing):
     """The sfakit application service. Make one with :func:`sfakit.open`.
 
     It owns the storage backend (closed by :meth:`close` or on leaving a ``with``
