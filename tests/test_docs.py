@@ -53,6 +53,8 @@ PUBLIC_MODULES = (
     "sfakit.notifiers.smtp",
     "sfakit.notifiers.webhook",
     "sfakit.pipeline",
+    "sfakit.forecast",
+    "sfakit.forecast.stats",
 )
 
 #: Modules that are still being written: a page importing one is skipped until it exists.
