@@ -39,6 +39,7 @@ from sfakit.notifiers import Notifier
 from sfakit.pipeline import PipelineSet, standard_pipeline
 from sfakit.plugins import call_hook, plugin_manager, storage_schemes
 from sfakit.service.analytics import PipelineAnalytics
+from sfakit.service.forecasting import Forecasting
 from sfakit.service.outbox import (
     EVENTS_STREAM,
     OUTBOX_QUEUE,
@@ -74,7 +75,7 @@ class Change:
     at: datetime
 
 
-class Sfa(PipelineAnalytics, Routing):
+class Sfa(PipelineAnalytics, Routing, Forecasting):
     """The sfakit application service. Make one with :func:`sfakit.open`.
 
     It owns the storage backend (closed by :meth:`close` or on leaving a ``with``
