@@ -40,6 +40,7 @@ from sfakit.pipeline import PipelineSet, standard_pipeline
 from sfakit.plugins import call_hook, plugin_manager, storage_schemes
 from sfakit.service.analytics import PipelineAnalytics
 from sfakit.service.forecasting import Forecasting
+from sfakit.service.ordering import Ordering
 from sfakit.service.outbox import (
     EVENTS_STREAM,
     OUTBOX_QUEUE,
@@ -75,7 +76,7 @@ class Change:
     at: datetime
 
 
-class Sfa(PipelineAnalytics, Routing, Forecasting):
+class Sfa(PipelineAnalytics, Routing, Forecasting, Ordering):
     """The sfakit application service. Make one with :func:`sfakit.open`.
 
     It owns the storage backend (closed by :meth:`close` or on leaving a ``with``
