@@ -55,6 +55,7 @@ PUBLIC_MODULES = (
     "sfakit.pipeline",
     "sfakit.forecast",
     "sfakit.forecast.stats",
+    "sfakit.qualification",
 )
 
 #: Modules that are still being written: a page importing one is skipped until it exists.

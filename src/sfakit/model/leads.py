@@ -110,9 +110,7 @@ class Lead(Entity):
     )
     territory_key: str | None = attrs.field(default=None, validator=optional(text(max_length=100)))
     queue: str | None = attrs.field(default=None, validator=optional(text(max_length=100)))
-    routing_pinned: bool = attrs.field(
-        default=False, validator=instance_of(bool, "true or false")
-    )
+    routing_pinned: bool = attrs.field(default=False, validator=instance_of(bool, "true or false"))
     disqualification_reason: str | None = attrs.field(default=None, validator=_opt_short)
     converted_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
     converted_account_id: AccountId | None = attrs.field(
