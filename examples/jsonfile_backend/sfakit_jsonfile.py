@@ -1,9 +1,11 @@
 """A toy third-party storage backend: ``jsonfile:///path/store.json``.
 
 It keeps the in-memory backend's data structures and writes them to one JSON file
-after every committed transaction, and reads them back on open. It is slow and
-single-process, but it is a real, persistent backend, and it passes sfakit's storage
-conformance suite (see ``test_jsonfile.py`` beside it). Install it with its
+after every committed transaction, and reads them back on open. Its transactions are
+the memory backend's, so queries, ``aggregate`` and ``values`` (its
+``Capability.AGGREGATE``) come with them. It is slow and single-process, but it is a
+real, persistent backend, and it passes sfakit's storage conformance suite (see
+``test_jsonfile.py`` beside it). Install it with its
 ``pyproject.toml`` and sfakit finds it through the ``sfakit`` entry-point group.
 """
 

@@ -188,3 +188,42 @@ def test_the_in_memory_helpers_agree_with_the_calls(sfa: Sfa, clock: ManualClock
     with sfa.transaction(readonly=True) as tx:
         assert tx.count(StageChange) >= 5
         assert tx.count(Opportunity, where={"last_open_stage": "qualify"}) >= 1
+
+
+def test_cycle_time_is_read_as_sorted_durations_not_grouped_per_deal(
+    sfa: Sfa, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sfakit.backends.memory import MemoryTransaction
+    from sfakit.storage.sql import SqlTransaction
+
+    _book(sfa, clock)
+    calls: list[tuple[Any, ...]] = []
+
+    def spy(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def recorded(self: Any, kind: type, *args: Any, **kwargs: Any) -> Any:
+            field = args[0] if args else None
+            calls.append((name, field, tuple(kwargs.get("group_by") or ()) or None))
+            return original(self, kind, *args, **kwargs)
+
+        return recorded
+
+    for cls in (MemoryTransaction, SqlTransaction):
+        for name in ("values", "aggregate"):
+            monkeypatch.setattr(cls, name, spy(name, getattr(cls, name)))
+
+    assert sfa.analyse(cycle_time).count == 1
+    assert calls == [("values", "cycle_microseconds", None)]
+    calls.clear()
+    by_owner = sfa.analyse_by("owner_id", cycle_time)
+    assert calls == [
+        ("values", "cycle_microseconds", ("owner_id",)),
+        ("aggregate", None, ("owner_id",)),  # every owner of the pipeline's deals
+    ]
+    # rep_anna won nothing, yet has her group, as in memory.
+    assert {owner: stats.count for owner, stats in by_owner.items()} == {
+        "rep_anna": 0,
+        "rep_ben": 1,
+    }
+    assert by_owner == {
+        owner: cycle_time(group) for owner, group in sfa.deals().group_by("owner_id").items()
+    }

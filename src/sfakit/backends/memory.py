@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, overload
 from urllib.parse import urlsplit
 
 from sfakit.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
@@ -41,7 +41,9 @@ from sfakit.storage.common import (
     check_stored,
     check_stream_name,
     fold_aggregate,
+    fold_values,
     same_lease,
+    value_fields,
     with_version,
 )
 from sfakit.storage.query import group_fields, plan_filters, plan_query
@@ -245,6 +247,44 @@ class MemoryTransaction:
             if all(f.test(values[f.index.field]) for f in filters)
         )
         return fold_aggregate(rows, groups, sums)
+
+    @overload
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: None = None,
+    ) -> list[Any]: ...
+
+    @overload
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: Sequence[str],
+    ) -> dict[tuple[Any, ...], list[Any]]: ...
+
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: Sequence[str] | None = None,
+    ) -> list[Any] | dict[tuple[Any, ...], list[Any]]:
+        spec = kind_spec(kind)
+        index, groups = value_fields(spec, field, group_by)
+        filters = plan_filters(spec, where)
+        rows = (
+            values
+            for _, values in self._table(spec).values()
+            if all(f.test(values[f.index.field]) for f in filters)
+        )
+        return fold_values(rows, index, groups)
 
     # -- idempotency keys -----------------------------------------------------------
 

@@ -41,6 +41,7 @@ class PostgresDialect:
     moment_type: str = "TIMESTAMPTZ"
     skip_locked: str = " FOR UPDATE SKIP LOCKED"
     lock_stream: str | None = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+    code_point_order: str = ' COLLATE "C"'  # a database's default may be a locale's order
 
     def column_type(self, kind: IndexKind) -> str:
         return {

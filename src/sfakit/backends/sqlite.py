@@ -46,6 +46,7 @@ class SqliteDialect:
     moment_type: str = "TEXT"
     skip_locked: str = ""  # one writer at a time: BEGIN IMMEDIATE already excludes others
     lock_stream: str | None = None
+    code_point_order: str = ""  # text compares with BINARY: UTF-8 bytes, in code point order
 
     def column_type(self, kind: IndexKind) -> str:
         return "INTEGER" if kind in (IndexKind.INT, IndexKind.BOOL) else "TEXT"

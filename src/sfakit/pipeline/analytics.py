@@ -160,7 +160,9 @@ class DayStats:
         n = len(durations)
         return cls(
             count=n,
-            mean=_days(_CTX.divide(_sum(durations), Decimal(n))),
+            # Python integers add exactly, so one sum is what a Decimal add per value gave
+            # (while totals fit the context's 28 digits), at a fraction of the cost.
+            mean=_days(_CTX.divide(Decimal(sum(durations)), Decimal(n))),
             median=_days(_percentile(durations, 1, 2)),
             p90=_days(_percentile(durations, 9, 10)),
             minimum=_days(durations[0]),

@@ -7,13 +7,15 @@ it per value of a field (a dict sorted by key, None last, as :meth:`Deals.group_
 <sfakit.pipeline.deals.Deals.group_by>` gives).
 
 Where the backend offers :attr:`~sfakit.storage.Capability.AGGREGATE`, losses, win rate
-and cycle time are computed by the database (``GROUP BY`` over the opportunities'
-indexed columns: ``last_open_stage``, ``lost_reason``, ``cycle_microseconds``) when there
-are no ``where`` criteria and ``group_by`` is an indexed text field; the result is then
-assembled by the same code as in memory, so both paths give identical answers (a
-property the test suite checks on every backend). The push-down reads ``closed_at``,
-which service moves always set; deals imported closed without it count in memory only
-(where their history supplies the moment).
+and cycle time are computed by the database when there are no ``where`` criteria and
+``group_by`` is an indexed text field: losses and win rate by ``GROUP BY`` over the
+opportunities' indexed columns (``last_open_stage``, ``lost_reason``, ``stage``), cycle
+time from the sorted ``cycle_microseconds`` column (``Transaction.values``: one per deal,
+since a median needs them all). The result is then assembled by the same code as in
+memory, so both paths give identical answers (a property the test suite checks on every
+backend). The push-down reads ``closed_at``, which service moves always set; deals
+imported closed without it count in memory only (where their history supplies the
+moment).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from sfakit.pipeline import (
 )
 from sfakit.rules import Criteria
 from sfakit.service.selling import Selling
-from sfakit.storage.api import AggregateRow, Capability, In, NotNull, Range
+from sfakit.storage.api import AggregateRow, Capability, In, NotNull, Range, Transaction, Where
 from sfakit.storage.catalog import IndexKind, kind_spec
 
 __all__ = ["PipelineAnalytics"]
@@ -81,10 +83,7 @@ class PipelineAnalytics(Selling):
         assemble: Callable[[list[AggregateRow]], R],
         money: bool = False,
     ) -> R | dict[Any, R]:
-        closed: Any = NotNull()
-        if window is not None and (window.start is not None or window.end is not None):
-            closed = Range(window.start, window.end)
-        where = {"pipeline": chosen.key, "stage": In(tuple(stages)), "closed_at": closed}
+        where = _closed_in(chosen, stages, window)
         groups = [group_by] if group_by else []
         with self.storage.transaction(readonly=True) as tx:
             rows = tx.aggregate(
@@ -95,12 +94,7 @@ class PipelineAnalytics(Selling):
             )
             if group_by is None:
                 return assemble(rows)
-            keys = [
-                row.key[0]
-                for row in tx.aggregate(
-                    Opportunity, group_by=[group_by], where={"pipeline": chosen.key}
-                )
-            ]
+            keys = _group_keys(tx, chosen, group_by)
         split: dict[Any, list[AggregateRow]] = {key: [] for key in keys}
         for row in rows:
             split.setdefault(row.key[0], []).append(
@@ -221,16 +215,35 @@ class PipelineAnalytics(Selling):
         won = [chosen.won_stage.key]
         lost = [s.key for s in chosen.lost_stages]
         stages = {Outcome.WON: won, Outcome.LOST: lost, Outcome.CLOSED: won + lost}[outcome]
-
-        def assemble(rows: list[AggregateRow]) -> DayStats:
-            durations: list[int] = []
-            for row in rows:
-                durations.extend([row.key[0]] * row.count)
+        # Statistics need every duration, so they are read sorted (one per deal) rather
+        # than grouped: a GROUP BY would give about one group per deal anyway.
+        where = _closed_in(chosen, stages, window)
+        if group_by is None:
+            with self.storage.transaction(readonly=True) as tx:
+                durations = tx.values(Opportunity, "cycle_microseconds", where=where)
             return DayStats.of_microseconds(durations)
+        with self.storage.transaction(readonly=True) as tx:
+            grouped = tx.values(Opportunity, "cycle_microseconds", where=where, group_by=[group_by])
+            keys = _group_keys(tx, chosen, group_by)
+        split: dict[Any, list[int]] = {key: [] for key in keys}
+        for (key,), durations in grouped.items():
+            split[key] = durations
+        return {key: DayStats.of_microseconds(split[key]) for key in sorted(split, key=_group_key)}
 
-        return self._pushed(
-            chosen, group_by, ["cycle_microseconds"], stages, window=window, assemble=assemble
-        )
+
+def _closed_in(chosen: Pipeline, stages: Iterable[str], window: Window | None) -> Where:
+    """The deals of ``chosen`` closed in one of ``stages`` (inside ``window`` if given)."""
+    closed: Any = NotNull()
+    if window is not None and (window.start is not None or window.end is not None):
+        closed = Range(window.start, window.end)
+    return {"pipeline": chosen.key, "stage": In(tuple(stages)), "closed_at": closed}
+
+
+def _group_keys(tx: Transaction, chosen: Pipeline, group_by: str) -> list[Any]:
+    """Every value of ``group_by`` the deals of ``chosen`` have: each is a group of the
+    answer, as in memory, even with nothing closed in it."""
+    rows = tx.aggregate(Opportunity, group_by=[group_by], where={"pipeline": chosen.key})
+    return [row.key[0] for row in rows]
 
 
 def _check_options(metric: Callable[..., Any], options: dict[str, Any]) -> None:

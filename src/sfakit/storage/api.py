@@ -14,6 +14,9 @@ checked by the conformance suite in :mod:`sfakit.testing.storage`:
 * **Indexed queries.** ``query`` filters on indexed fields only (see
   :mod:`sfakit.storage.catalog`), orders by one of them then by id, and pages with an
   opaque cursor: the pages of one query never repeat or skip a row that did not change.
+* **Aggregates.** ``aggregate`` counts and sums per group; ``values`` lists one indexed
+  field, sorted, for statistics a ``GROUP BY`` cannot give (median, percentiles). Both
+  order unset (None) values first, as ``query`` does, and text by code point.
 * **Streams.** ``append`` adds to a named append-only stream; ``read`` returns entries
   after a position, in commit order. Every entity write also appends to the
   ``"changes"`` stream (the change feed).
@@ -31,7 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, overload, runtime_checkable
 
 import attrs
 
@@ -158,7 +161,10 @@ class WorkStatus:
 class Capability(enum.StrEnum):
     """Optional features a backend may offer."""
 
-    AGGREGATE = "aggregate"  # `aggregate` pushes grouping down to the database
+    #: ``aggregate`` and ``values`` run in the database (one statement each), so callers
+    #: such as the service's pipeline analytics may push their work down to them. A backend
+    #: declaring it implements both methods of :class:`Transaction`.
+    AGGREGATE = "aggregate"
     CONCURRENT_WORKERS = "concurrent_workers"  # safe claim_due across processes
 
 
@@ -225,7 +231,53 @@ class Transaction(Protocol):
         sum: Sequence[str] = (),
         where: Where | None = None,
     ) -> list[AggregateRow]:
-        """Count (and sum) the matching entities per group, ordered by group key."""
+        """Count (and sum) the matching entities per group, ordered by group key.
+
+        Keys are plain index values (see :func:`~sfakit.storage.catalog.index_value`),
+        compared one field after another, each ascending with None first; text compares by
+        code point, whatever the database's collation.
+        """
+        ...
+
+    @overload
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: None = None,
+    ) -> list[Any]: ...
+
+    @overload
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: Sequence[str],
+    ) -> dict[tuple[Any, ...], list[Any]]: ...
+
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: Sequence[str] | None = None,
+    ) -> list[Any] | dict[tuple[Any, ...], list[Any]]:
+        """The ``field`` value of every entity matching ``where``, sorted ascending with
+        None first (duplicates kept: one value per entity), as plain index values like
+        ``aggregate`` keys; for what a ``GROUP BY`` cannot give, such as medians.
+
+        With ``group_by`` (indexed field names), a dict from each group key (a tuple, as
+        ``aggregate`` gives it) to that group's sorted values, in ``aggregate``'s group
+        order: ``tx.values(Opportunity, "cycle_microseconds", group_by=["owner_id"])``.
+
+        ``field`` and ``group_by`` are indexed fields that are not money; another name is
+        a ValidationError naming it. Part of :attr:`Capability.AGGREGATE`.
+        """
         ...
 
     def claim_key(self, namespace: str, key: str, value: str) -> None:

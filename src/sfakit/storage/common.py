@@ -1,4 +1,5 @@
-"""Small pieces every backend needs: version checks, change-feed entries, aggregation."""
+"""Small pieces every backend needs: version checks, change-feed entries, aggregation,
+and the sorted value lists of ``Transaction.values``."""
 
 from __future__ import annotations
 
@@ -12,9 +13,18 @@ from sfakit.errors import ValidationError
 from sfakit.model import Entity
 from sfakit.model.currencies import MINOR_UNITS
 from sfakit.storage.api import AggregateRow, Transaction, WorkItem
-from sfakit.storage.catalog import IndexKind, IndexSpec
+from sfakit.storage.catalog import IndexKind, IndexSpec, KindSpec
+from sfakit.storage.query import group_fields
 
-__all__ = ["CHANGES", "change_entry", "check_new", "every_page", "fold_aggregate"]
+__all__ = [
+    "CHANGES",
+    "change_entry",
+    "check_new",
+    "every_page",
+    "fold_aggregate",
+    "fold_values",
+    "value_fields",
+]
 
 E = TypeVar("E", bound=Entity)
 
@@ -123,6 +133,44 @@ def fold_aggregate(
 
 def _group_sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((v is not None, v if v is not None else 0) for v in key)
+
+
+def value_fields(
+    spec: KindSpec, field: str, group_by: Sequence[str] | None
+) -> tuple[IndexSpec, tuple[IndexSpec, ...] | None]:
+    """Check the fields of ``Transaction.values``: the listed field and the groups (None:
+    ungrouped) are indexed and not money."""
+    if not isinstance(field, str):
+        raise ValidationError("$.field", field, "the name of an indexed field")
+    index = spec.index(field, path="$.field")
+    if index.kind is IndexKind.MONEY:
+        raise ValidationError(f"$.field.{field}", field, "a field that is not money")
+    if group_by is None:
+        return index, None
+    groups, _ = group_fields(spec, group_by, ())
+    return index, groups
+
+
+def fold_values(
+    rows: Iterable[dict[str, Any]], field: IndexSpec, groups: Sequence[IndexSpec] | None
+) -> list[Any] | dict[tuple[Any, ...], list[Any]]:
+    """``Transaction.values`` over index-value rows in Python, exactly as the SQL backends
+    order it: None first, then ascending; groups in ``fold_aggregate``'s order."""
+    name = field.field
+    if groups is None:
+        return _none_first([row[name] for row in rows])
+    buckets: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        key = tuple(row[g.field] for g in groups)
+        buckets.setdefault(key, []).append(row[name])
+    return {key: _none_first(buckets[key]) for key in sorted(buckets, key=_group_sort_key)}
+
+
+def _none_first(values: list[Any]) -> list[Any]:
+    # Sorting the set values alone keeps the sort in C, without a key function.
+    present = [v for v in values if v is not None]
+    present.sort()
+    return [None] * (len(values) - len(present)) + present
 
 
 def same_lease(stored: dict[str, Any], item: WorkItem) -> bool:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, Protocol, TypeVar, overload
 
 from sfakit.codec import converter
 from sfakit.errors import (
@@ -44,6 +44,7 @@ from sfakit.storage.common import (
     check_new,
     check_stored,
     check_stream_name,
+    value_fields,
     with_version,
 )
 from sfakit.storage.query import Filter, QueryPlan, group_fields, plan_filters, plan_query
@@ -88,6 +89,9 @@ class Dialect(Protocol):
     moment_type: str
     skip_locked: str  # appended to the claim query's row selection
     lock_stream: str | None  # SQL taking a lock that orders stream appends, or None
+    # Appended to a text column in ORDER BY so that text sorts by code point (as Python
+    # and the memory backend sort it), whatever collation the database was created with.
+    code_point_order: str
 
 
 def columns(spec: IndexSpec) -> tuple[str, ...]:
@@ -525,6 +529,25 @@ class SqlTransaction:
         self._execute(sql, params)
         return int(self._cur.fetchone()[0])
 
+    def _order(self, cols: Sequence[tuple[str, IndexKind]]) -> str:
+        """ORDER BY terms for ``(column, kind)`` pairs: each ascending with None first (as
+        the memory backend sorts), text by code point."""
+        collate = self._dialect.code_point_order
+        return ", ".join(
+            f"{col}{collate if kind is IndexKind.TEXT else ''} ASC NULLS FIRST"
+            for col, kind in cols
+        )
+
+    def _converters(self, kinds: Sequence[IndexKind]) -> list[tuple[int, Callable[[Any], Any]]]:
+        """``(position, from_db)`` for the columns whose values need converting: text and
+        integers come back from every database as they are stored."""
+        from_db = self._dialect.from_db
+        return [
+            (i, partial(from_db, kind))
+            for i, kind in enumerate(kinds)
+            if kind not in (IndexKind.TEXT, IndexKind.INT)
+        ]
+
     def aggregate(
         self,
         kind: type[Entity],
@@ -536,38 +559,110 @@ class SqlTransaction:
         spec = kind_spec(kind)
         groups, sums = group_fields(spec, group_by, sum)
         money = [s for s in sums if s.kind is IndexKind.MONEY]
-        key_cols = [g.field for g in groups] + [f"{m.field}_currency" for m in money]
+        keys = [(g.field, g.kind) for g in groups] + [
+            (f"{m.field}_currency", IndexKind.TEXT) for m in money
+        ]
         sum_cols = [
             f"SUM({s.field}_minor)" if s.kind is IndexKind.MONEY else f"SUM({s.field})"
             for s in sums
         ]
         clauses, params = self._where(plan_filters(spec, where))
+        key_cols = [col for col, _ in keys]
         sql = f"SELECT {', '.join([*key_cols, 'COUNT(*)', *sum_cols])} FROM {spec.table}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         if key_cols:
-            sql += f" GROUP BY {', '.join(key_cols)}"
+            sql += f" GROUP BY {', '.join(key_cols)} ORDER BY {self._order(keys)}"
         self._execute(sql, params)
-        result = []
         n = len(key_cols)
-        kinds = [g.kind for g in groups] + [IndexKind.TEXT] * len(money)
+        convert = self._converters([k for _, k in keys])
+        # Per sum: its name, its column in the row, and for money the key position of its
+        # currency (None: a whole-number sum).
+        summed = [
+            (
+                s.field,
+                n + 1 + i,
+                len(groups) + money.index(s) if s.kind is IndexKind.MONEY else None,
+            )
+            for i, s in enumerate(sums)
+        ]
+        result = []
         for row in self._cur.fetchall():
-            if not key_cols and row[0] == 0:
+            if not n and row[0] == 0:
                 continue  # no rows at all: no group (as in the in-memory fold)
-            key = tuple(self._dialect.from_db(k, v) for k, v in zip(kinds, row[:n], strict=True))
+            key = tuple(row[:n])
+            if convert:
+                cells = list(key)
+                for i, from_db in convert:
+                    cells[i] = from_db(cells[i])
+                key = tuple(cells)
             totals: dict[str, Decimal | int] = {}
-            currencies = key[len(groups) :]
-            for i, s in enumerate(sums):
-                raw = int(row[n + 1 + i] or 0)
-                if s.kind is IndexKind.MONEY:
-                    currency = currencies[money.index(s)]
-                    digits = MINOR_UNITS.get(currency, 0) if currency else 0
-                    totals[s.field] = Decimal(raw).scaleb(-digits)
+            for name, column, currency_at in summed:
+                raw = int(row[column] or 0)
+                if currency_at is None:
+                    totals[name] = raw
                 else:
-                    totals[s.field] = raw
+                    currency = key[currency_at]
+                    digits = MINOR_UNITS.get(currency, 0) if currency else 0
+                    totals[name] = Decimal(raw).scaleb(-digits)
             result.append(AggregateRow(key=key, count=int(row[n]), sums=totals))
-        result.sort(key=lambda r: tuple((v is not None, v if v is not None else 0) for v in r.key))
         return result
+
+    @overload
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: None = None,
+    ) -> list[Any]: ...
+
+    @overload
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: Sequence[str],
+    ) -> dict[tuple[Any, ...], list[Any]]: ...
+
+    def values(
+        self,
+        kind: type[Entity],
+        field: str,
+        *,
+        where: Where | None = None,
+        group_by: Sequence[str] | None = None,
+    ) -> list[Any] | dict[tuple[Any, ...], list[Any]]:
+        spec = kind_spec(kind)
+        index, groups = value_fields(spec, field, group_by)
+        listed = [(g.field, g.kind) for g in groups or ()] + [(index.field, index.kind)]
+        clauses, params = self._where(plan_filters(spec, where))
+        sql = f"SELECT {', '.join(col for col, _ in listed)} FROM {spec.table}"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        self._execute(f"{sql} ORDER BY {self._order(listed)}", params)
+        rows = self._cur.fetchall()
+        convert = self._converters([k for _, k in listed])
+        if groups is None:
+            if not convert:
+                return [value for (value,) in rows]
+            from_db = convert[0][1]
+            return [from_db(value) for (value,) in rows]
+        n = len(groups)
+        grouped: dict[tuple[Any, ...], list[Any]] = {}
+        for row in rows:
+            cells = list(row)
+            for i, from_db in convert:
+                cells[i] = from_db(cells[i])
+            key = tuple(cells[:n])
+            found = grouped.get(key)
+            if found is None:
+                grouped[key] = found = []
+            found.append(cells[n])
+        return grouped
 
     # -- idempotency keys -----------------------------------------------------------
 

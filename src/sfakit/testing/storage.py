@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -43,10 +43,12 @@ from sfakit.backends.memory import MemoryStorage
 from sfakit.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 from sfakit.model import (
     Account,
+    AccountId,
     Interaction,
     Money,
     Opportunity,
     Product,
+    SalesRepId,
     new_id,
 )
 from sfakit.model.parties import Channel
@@ -511,6 +513,102 @@ class StorageConformance:
                 want = tx.aggregate(Opportunity, group_by=group_by, sum=["amount"], where=where)
             assert got == want
 
+    def test_aggregate_orders_groups_unset_first_then_text_by_code_point(
+        self, storage: Storage
+    ) -> None:
+        owners = [None, "rep_adam", "rep_Bea", "rep_9x", "rep_Zoe", None, "rep_adam"]
+        with storage.transaction() as tx:
+            acct = tx.insert(account())
+            for n, owner in enumerate(owners, start=1):
+                tx.insert(opportunity(acct.id, n, owner_id=owner))
+        with storage.transaction(readonly=True) as tx:
+            rows = tx.aggregate(Opportunity, group_by=["owner_id"])
+        assert [(r.key, r.count) for r in rows] == [
+            ((None,), 2),
+            (("rep_9x",), 1),
+            (("rep_Bea",), 1),
+            (("rep_Zoe",), 1),
+            (("rep_adam",), 2),
+        ]
+
+    # -- values ---------------------------------------------------------------------
+
+    def test_values_lists_one_field_sorted_with_unset_values_first(
+        self, storage: Storage, deals: list[Opportunity]
+    ) -> None:
+        with storage.transaction(readonly=True) as tx:
+            dates = tx.values(Opportunity, "close_date")
+            proposed = tx.values(Opportunity, "created_at", where={"stage": "propose"})
+        undated = sum(d.close_date is None for d in deals)
+        assert undated > 0
+        assert dates[:undated] == [None] * undated
+        assert dates[undated:] == sorted(d.close_date for d in deals if d.close_date)
+        assert _typed(proposed) == _typed(
+            sorted(d.created_at.astimezone(UTC) for d in deals if d.stage == "propose")
+        )
+
+    def test_values_by_group_are_sorted_within_groups_in_aggregate_order(
+        self, storage: Storage, deals: list[Opportunity]
+    ) -> None:
+        where = {"close_date": NotNull()}
+        with storage.transaction(readonly=True) as tx:
+            grouped = tx.values(Opportunity, "close_date", where=where, group_by=["owner_id"])
+            rows = tx.aggregate(Opportunity, group_by=["owner_id"], where=where)
+            everything = tx.values(Opportunity, "id", group_by=[])
+        assert list(grouped) == [r.key for r in rows]
+        for (owner,), dates in grouped.items():
+            assert dates == sorted(
+                d.close_date for d in deals if d.owner_id == owner and d.close_date
+            )
+        assert everything == {(): sorted(d.id for d in deals)}
+
+    def test_values_keep_the_type_of_each_index_kind(self, storage: Storage) -> None:
+        price = Money.of("1.20", "EUR")
+        with storage.transaction() as tx:
+            for n, active in enumerate([True, False, True]):
+                tx.insert(
+                    Product(
+                        sku=f"SKU-{n}", name="Bulb", unit_price=price, active=active, created_at=T0
+                    )
+                )
+        with storage.transaction(readonly=True) as tx:
+            flags = tx.values(Product, "active")
+            by_flag = tx.values(Product, "sku", group_by=["active"])
+            none = tx.values(Product, "sku", where={"sku": "SKU-9"}, group_by=["active"])
+        assert _typed(flags) == _typed([False, True, True])
+        assert [_typed(list(key)) for key in by_flag] == [_typed([False]), _typed([True])]
+        assert by_flag == {(False,): ["SKU-1"], (True,): ["SKU-0", "SKU-2"]}
+        assert none == {}
+
+    def test_values_agree_with_filtering_and_sorting_in_python(
+        self, make_store: Callable[[], Callable[[], Storage]]
+    ) -> None:
+        store = make_store()()
+        try:
+            _values_property(store)
+        finally:
+            store.close()
+
+    def test_values_refuse_fields_that_are_not_indexed_or_are_money(self, storage: Storage) -> None:
+        with storage.transaction(readonly=True) as tx:
+            with pytest.raises(ValidationError) as info:
+                tx.values(Opportunity, "next_step")
+            assert info.value.path == "$.field.next_step"
+            assert "indexed field" in str(info.value)
+            with pytest.raises(ValidationError) as info:
+                tx.values(Opportunity, "amount")
+            assert info.value.path == "$.field.amount"
+            assert "not money" in str(info.value)
+            with pytest.raises(ValidationError) as info:
+                tx.values(Opportunity, "stage", group_by=["stage", "name; DROP TABLE x"])
+            assert "name; DROP TABLE x" in str(info.value)
+            with pytest.raises(ValidationError) as info:
+                tx.values(Opportunity, "stage", group_by="owner_id")
+            assert info.value.path == "$.group_by"
+            with pytest.raises(ValidationError) as info:
+                tx.values(Opportunity, "stage", where={"close_date": "2026-01-01"})
+            assert "close_date" in str(info.value)
+
     def test_filters_on_unknown_or_unindexed_fields_are_refused(self, storage: Storage) -> None:
         with storage.transaction(readonly=True) as tx:
             with pytest.raises(ValidationError) as info:
@@ -771,6 +869,129 @@ class StorageConformance:
         from hypothesis.stateful import run_state_machine_as_test  # noqa: PLC0415
 
         run_state_machine_as_test(machine, settings=settings_)
+
+
+def _typed(values: list[Any]) -> list[tuple[str, Any, Any]]:
+    """Values with their types (``True == 1``) and UTC offsets, to compare exactly."""
+    return [
+        (type(v).__name__, v, v.utcoffset() if isinstance(v, datetime) else None) for v in values
+    ]
+
+
+def _none_first(value: Any) -> tuple[bool, Any]:
+    return (value is not None, value if value is not None else 0)
+
+
+#: ``values`` filters of the property below, each with the same test in plain Python.
+_VALUE_FILTERS: list[tuple[dict[str, Any] | None, Callable[[Opportunity], bool]]] = [
+    (None, lambda d: True),
+    ({"stage": In(("Qualify", "won"))}, lambda d: d.stage in ("Qualify", "won")),
+    ({"closed_at": NotNull()}, lambda d: d.closed_at is not None),
+    ({"owner_id": IsNull()}, lambda d: d.owner_id is None),
+    (
+        {"close_date": Range(low=date(2026, 2, 1), high=date(2026, 5, 1))},
+        lambda d: d.close_date is not None and date(2026, 2, 1) <= d.close_date < date(2026, 5, 1),
+    ),
+]
+
+#: Field → its plain index value read from a deal (as ``aggregate`` keys give it).
+_VALUE_FIELDS: dict[str, Callable[[Opportunity], Any]] = {
+    "id": lambda d: d.id,
+    "stage": lambda d: d.stage,
+    "owner_id": lambda d: d.owner_id,
+    "source": lambda d: d.source,
+    "close_date": lambda d: d.close_date,
+    "created_at": lambda d: d.created_at.astimezone(UTC),
+    "closed_at": lambda d: d.closed_at and d.closed_at.astimezone(UTC),
+    "cycle_microseconds": lambda d: (
+        None if d.closed_at is None else (d.closed_at - d.created_at) // timedelta(microseconds=1)
+    ),
+}
+
+
+def _random_deals(account_id: str) -> st.SearchStrategy[list[Opportunity]]:
+    """Deals whose indexed fields take few values (so groups and ties occur), unset ones
+    included, and whose moments are in several time zones."""
+
+    @st.composite
+    def deal(draw: st.DrawFn) -> Opportunity:
+        zone = draw(
+            st.sampled_from([UTC, timezone(timedelta(hours=-5)), timezone(timedelta(hours=9))])
+        )
+        created = (T0 + timedelta(minutes=draw(st.integers(0, 60 * 24 * 90)))).astimezone(zone)
+        closed_after = draw(st.none() | st.integers(0, 10**7))  # seconds
+        close_after = draw(st.none() | st.integers(0, 120))  # days
+        return Opportunity(
+            name="deal",
+            account_id=AccountId(account_id),
+            pipeline="standard",
+            created_at=created,
+            closed_at=None if closed_after is None else created + timedelta(seconds=closed_after),
+            close_date=None if close_after is None else created.date() + timedelta(close_after),
+            # Mixed case, digits and accents: text must sort by code point on every database.
+            stage=draw(st.sampled_from(["propose", "Qualify", "won", "_hold"])),
+            owner_id=draw(
+                st.sampled_from([None, *map(SalesRepId, ["rep_adam", "rep_Bea", "rep_9x"])])
+            ),
+            source=draw(st.sampled_from([None, "web", "Fair", "ärger"])),
+        )
+
+    return st.lists(deal(), max_size=12)
+
+
+def _values_property(store: Storage) -> None:
+    """``values`` (and the group order of ``aggregate``) equal filtering and sorting the
+    same random deals in Python: for every field, filter and grouping."""
+    groupings = st.sampled_from([None, [], ["stage"], ["owner_id"], ["source", "close_date"]])
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        deals=_random_deals("acct_values"),
+        field=st.sampled_from(sorted(_VALUE_FIELDS)),
+        filtered=st.sampled_from(_VALUE_FILTERS),
+        group_by=groupings,
+    )
+    def check(
+        deals: list[Opportunity],
+        field: str,
+        filtered: tuple[dict[str, Any] | None, Callable[[Opportunity], bool]],
+        group_by: list[str] | None,
+    ) -> None:
+        where, keep = filtered
+        read = _VALUE_FIELDS[field]
+        chosen = [d for d in deals if keep(d)]
+        with store.transaction() as tx:
+            tx.insert_many(deals)
+        try:
+            with store.transaction(readonly=True) as tx:
+                if group_by is None:
+                    got: Any = tx.values(Opportunity, field, where=where)
+                    want: Any = sorted((read(d) for d in chosen), key=_none_first)
+                    assert _typed(got) == _typed(want)
+                    return
+                got = tx.values(Opportunity, field, where=where, group_by=group_by)
+                rows = tx.aggregate(Opportunity, group_by=group_by, where=where)
+            buckets: dict[tuple[Any, ...], list[Any]] = {}
+            for d in chosen:
+                key = tuple(_VALUE_FIELDS[g](d) for g in group_by)
+                buckets.setdefault(key, []).append(read(d))
+            order = sorted(buckets, key=lambda k: tuple(_none_first(v) for v in k))
+            want = {k: sorted(buckets[k], key=_none_first) for k in order}
+            assert [(_typed(list(k)), _typed(v)) for k, v in got.items()] == [
+                (_typed(list(k)), _typed(v)) for k, v in want.items()
+            ]
+            assert [r.key for r in rows] == order
+            assert [r.count for r in rows] == [len(buckets[k]) for k in order]
+        finally:
+            with store.transaction() as tx:
+                for d in deals:
+                    tx.delete(Opportunity, d.id, expected_version=1, at=T0)
+
+    check()
 
 
 def _paired_machine(
