@@ -53,6 +53,8 @@ PUBLIC_MODULES = (
     "sfakit.notifiers.smtp",
     "sfakit.notifiers.webhook",
     "sfakit.pipeline",
+    "sfakit.recurrence",
+    "sfakit.orders",
     "sfakit.forecast",
     "sfakit.forecast.stats",
     "sfakit.qualification",

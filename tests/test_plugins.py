@@ -10,7 +10,7 @@ import pytest
 import sfakit
 from sfakit import PluginError, hookimpl, hookspecs
 from sfakit.backends.memory import MemoryStorage
-from sfakit.plugins import DEFAULT_PLUGINS, plugin_manager, storage_schemes
+from sfakit.plugins import DEFAULT_PLUGINS, call_hook, plugin_manager, storage_schemes
 
 
 def test_built_in_backends_are_registered_as_plugins() -> None:
@@ -116,3 +116,72 @@ def test_every_hook_has_a_heading_and_signature_in_the_plugin_docs(hook: str) ->
     page = (Path(__file__).parent.parent / "docs" / "plugins.md").read_text()
     assert f"### {hook}\n" in page
     assert f"def {hook}(" in page
+
+
+# -- payment verification ---------------------------------------------------------------
+
+
+def _order_and_account(method: str) -> tuple[Any, Any]:
+    from datetime import UTC, datetime
+
+    from sfakit.model import Account, Order, PaymentMethod
+
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    acme = Account(name="Acme", created_at=at)
+    order = Order(
+        account_id=acme.id, currency="EUR", created_at=at, payment_method=PaymentMethod(method)
+    )
+    return order, acme
+
+
+def test_the_default_payment_verification_is_a_built_in_plugin() -> None:
+    from sfakit import default_payments
+
+    pm = plugin_manager(load_entry_points=False)
+    assert "sfakit.default_payments" in DEFAULT_PLUGINS
+    assert pm.get_plugin("sfakit.default_payments") is default_payments
+    terms = call_hook(pm, "sfakit_verify_payment", **_kwargs("on_account"))
+    card = call_hook(pm, "sfakit_verify_payment", **_kwargs("card"))
+    assert (terms.outcome.value, card.outcome.value) == ("approve", "hold")
+
+
+def _kwargs(method: str) -> dict[str, Any]:
+    order, account = _order_and_account(method)
+    return {"order": order, "account": account}
+
+
+class StrictPayments:
+    @hookimpl
+    def sfakit_verify_payment(self, order: Any, account: Any) -> Any:
+        from sfakit.orders import PaymentDecision
+
+        return PaymentDecision.decline("no credit", by="strict")
+
+
+class Abstaining:
+    @hookimpl
+    def sfakit_verify_payment(self, order: Any, account: Any) -> Any:
+        return None
+
+
+def test_a_payment_plugin_overrides_the_default_and_none_falls_through() -> None:
+    strict = plugin_manager([StrictPayments()], load_entry_points=False)
+    decision = call_hook(strict, "sfakit_verify_payment", **_kwargs("on_account"))
+    assert (decision.outcome.value, decision.by) == ("decline", "strict")
+    abstaining = plugin_manager([Abstaining()], load_entry_points=False)
+    decision = call_hook(abstaining, "sfakit_verify_payment", **_kwargs("card"))
+    assert decision.by == "sfakit.default_payments"
+
+
+class CrashingPayments:
+    @hookimpl
+    def sfakit_verify_payment(self, order: Any, account: Any) -> Any:
+        raise RuntimeError("payment provider down")
+
+
+def test_a_failing_payment_plugin_is_named() -> None:
+    pm = plugin_manager([CrashingPayments()], load_entry_points=False)
+    with pytest.raises(PluginError) as info:
+        call_hook(pm, "sfakit_verify_payment", **_kwargs("card"))
+    assert info.value.hook == "sfakit_verify_payment"
+    assert "payment provider down" in str(info.value)

@@ -22,14 +22,22 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Final
 
 import attrs
 
 from sfakit.errors import ValidationError
 from sfakit.model.base import fix_offsets
-from sfakit.model.checks import aware_datetime, email_address, id_of, instance_of, optional, text
+from sfakit.model.checks import (
+    aware_datetime,
+    email_address,
+    id_of,
+    instance_of,
+    optional,
+    plain_date,
+    text,
+)
 from sfakit.model.ids import new_id
 from sfakit.model.money import Money
 
@@ -41,10 +49,16 @@ __all__ = [
     "LeadCaptured",
     "LeadConverted",
     "LeadQualified",
+    "CustomerFollowUp",
+    "OccurrenceSkipped",
     "OpportunityLost",
     "OpportunityWon",
+    "OrderCancelled",
     "OrderConfirmed",
+    "OrderDelivered",
+    "OrderPaymentHeld",
     "OrderPlaced",
+    "OrderReturned",
     "OrderShipped",
     "ReminderDue",
     "StageChanged",
@@ -201,6 +215,64 @@ class OrderShipped(_OrderEvent):
 
 
 @attrs.frozen(kw_only=True)
+class OccurrenceSkipped(Event):
+    """A standing order's occurrence was not ordered, and why: ``paused``,
+    ``skipped_by_request``, ``after_end_date``, or missed under its catch-up policy
+    (``catch_up_latest``, ``catch_up_none``). Nothing is skipped silently."""
+
+    type: ClassVar[str] = "standing_order.occurrence_skipped"
+    standing_order_id: str = attrs.field(validator=_ref)
+    account_id: str = attrs.field(validator=_ref)
+    occurrence_key: str = attrs.field(validator=text(max_length=300))
+    local_date: date = attrs.field(validator=plain_date)
+    reason: str = attrs.field(validator=_ref)
+
+
+@attrs.frozen(kw_only=True)
+class OrderPaymentHeld(_OrderEvent):
+    """A placed order's payment was held for manual approval, and why."""
+
+    type: ClassVar[str] = "order.payment_held"
+    reason: str = attrs.field(validator=text(max_length=1000))
+
+
+@attrs.frozen(kw_only=True)
+class OrderDelivered(_OrderEvent):
+    """An order reached the customer."""
+
+    type: ClassVar[str] = "order.delivered"
+
+
+@attrs.frozen(kw_only=True)
+class OrderCancelled(_OrderEvent):
+    """An order was cancelled (by request, or its payment was declined), and why."""
+
+    type: ClassVar[str] = "order.cancelled"
+    reason: str = attrs.field(validator=text(max_length=1000))
+
+
+@attrs.frozen(kw_only=True)
+class OrderReturned(_OrderEvent):
+    """A shipped or delivered order came back, and why."""
+
+    type: ClassVar[str] = "order.returned"
+    reason: str = attrs.field(validator=text(max_length=1000))
+
+
+@attrs.frozen(kw_only=True)
+class CustomerFollowUp(Event):
+    """A follow-up rule wants the customer emailed ("we have not heard from you in six
+    months", "how was your delivery?"): ``rule`` says which, ``subject`` what about."""
+
+    type: ClassVar[str] = "account.follow_up"
+    account_id: str = attrs.field(validator=_ref)
+    rule: str = attrs.field(validator=_ref)
+    subject: str = attrs.field(validator=text(max_length=600))
+    related_to: str | None = attrs.field(default=None, validator=_opt_ref)
+    contact_email: str | None = attrs.field(default=None, validator=_opt_email)
+
+
+@attrs.frozen(kw_only=True)
 class _ActivityEvent(Event):
     activity_id: str = attrs.field(validator=_ref)
     owner_id: str = attrs.field(validator=_ref)
@@ -242,12 +314,18 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
         LeadAssigned,
         LeadQualified,
         LeadConverted,
+        OccurrenceSkipped,
+        CustomerFollowUp,
         StageChanged,
         OpportunityWon,
         OpportunityLost,
         OrderPlaced,
         OrderConfirmed,
         OrderShipped,
+        OrderPaymentHeld,
+        OrderDelivered,
+        OrderCancelled,
+        OrderReturned,
         ReminderDue,
         TaskCreated,
         InteractionLogged,

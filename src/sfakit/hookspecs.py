@@ -12,10 +12,18 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from sfakit.model import Account, Order
     from sfakit.notifiers import Notifier
+    from sfakit.orders import PaymentDecision
     from sfakit.storage.api import Storage
 
-__all__ = ["hookspec", "sfakit_notifiers", "sfakit_open_storage", "sfakit_storage_schemes"]
+__all__ = [
+    "hookspec",
+    "sfakit_notifiers",
+    "sfakit_open_storage",
+    "sfakit_storage_schemes",
+    "sfakit_verify_payment",
+]
 
 #: Marks a function in this module as a hook specification.
 hookspec = pluggy.HookspecMarker("sfakit")
@@ -50,5 +58,20 @@ def sfakit_notifiers() -> list[Notifier]:
     Called once when an :class:`~sfakit.Sfa` is opened; every plugin's list is
     collected. Each event is delivered to every notifier that accepts its type, each
     notifier tracked on its own, so one that fails never delays or repeats another.
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def sfakit_verify_payment(order: Order, account: Account) -> PaymentDecision | None:
+    """Decide whether a just-placed ``order`` of ``account`` may go ahead: return a
+    :class:`~sfakit.orders.PaymentDecision` to approve it, hold it for manual approval,
+    or decline it (always with a reason), or None to leave the decision to the next
+    plugin.
+
+    Called by ``Sfa.place_order`` inside the placing transaction, so keep it quick and
+    do not write to sfakit's storage; the first plugin that returns a decision wins.
+    The built-in :mod:`sfakit.default_payments` answers last: it approves orders on
+    account terms and holds card orders.
     """
     raise NotImplementedError

@@ -47,6 +47,7 @@ DEFAULT_PLUGINS: Final = (
     "sfakit.backends.memory",
     "sfakit.backends.sqlite",
     "sfakit.backends.postgres",
+    "sfakit.default_payments",
 )
 
 

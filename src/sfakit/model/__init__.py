@@ -31,9 +31,11 @@ from sfakit.model.money import Money
 from sfakit.model.opportunities import ForecastCategory, Opportunity, StageChange
 from sfakit.model.orders import (
     CatchUpPolicy,
+    LineChange,
     Order,
     OrderLine,
     OrderStatus,
+    Pause,
     PaymentMethod,
     PricingPolicy,
     Product,
@@ -88,6 +90,7 @@ __all__ = [
     "Lead",
     "LeadId",
     "LeadStatus",
+    "LineChange",
     "Money",
     "Opportunity",
     "OpportunityId",
@@ -95,6 +98,7 @@ __all__ = [
     "OrderId",
     "OrderLine",
     "OrderStatus",
+    "Pause",
     "PaymentMethod",
     "PricingPolicy",
     "Product",

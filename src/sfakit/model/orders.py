@@ -39,9 +39,11 @@ from sfakit.model.money import Money
 
 __all__ = [
     "CatchUpPolicy",
+    "LineChange",
     "Order",
     "OrderLine",
     "OrderStatus",
+    "Pause",
     "PaymentMethod",
     "PricingPolicy",
     "Product",
@@ -124,7 +126,11 @@ class Order(Entity):
     """An order: lines in one currency, a confirmation number once placed, a status.
 
     ``occurrence_key`` is set on orders a standing order created, so the same
-    occurrence can never be ordered twice.
+    occurrence can never be ordered twice. ``confirmed_at`` is when its payment was
+    verified or it was charged to the account; ``hold_reason`` says why payment
+    verification held it for manual approval (``payment_approved_by`` then names who
+    approved it); ``cancel_reason`` and ``return_reason`` say why it was cancelled or
+    returned. :mod:`sfakit.orders` moves an order through its statuses.
     """
 
     id: OrderId = entity_id_field("Order")
@@ -151,6 +157,14 @@ class Order(Entity):
         default=None, validator=optional(id_of("StandingOrder"))
     )
     occurrence_key: str | None = attrs.field(default=None, validator=optional(text(max_length=200)))
+    # Set by the order status machine (sfakit.orders) as the order moves on.
+    confirmed_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
+    payment_approved_by: str | None = attrs.field(default=None, validator=_opt_short)
+    hold_reason: str | None = attrs.field(default=None, validator=optional(text(max_length=1000)))
+    cancelled_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
+    cancel_reason: str | None = attrs.field(default=None, validator=optional(text(max_length=1000)))
+    returned_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
+    return_reason: str | None = attrs.field(default=None, validator=optional(text(max_length=1000)))
 
     def _check(self) -> None:
         _check_lines(self.lines, self.currency)
@@ -243,6 +257,39 @@ class RecurrenceSpec:
 
 
 @attrs.frozen(kw_only=True)
+class Pause:
+    """A standing order paused from ``start`` to ``end`` (inclusive; None: until resumed).
+    Occurrences inside are skipped and recorded, never placed late."""
+
+    start: date = attrs.field(validator=plain_date)
+    end: date | None = attrs.field(default=None, validator=optional(plain_date))
+    reason: str | None = attrs.field(default=None, validator=_opt_short)
+
+    def __attrs_post_init__(self) -> None:
+        if self.end is not None and self.end < self.start:
+            raise ValidationError("$.end", self.end, f"a date on or after {self.start.isoformat()}")
+
+
+@attrs.frozen(kw_only=True)
+class LineChange:
+    """New lines for a standing order's occurrences from ``effective_from`` on (a
+    local date); earlier occurrences keep the lines they had."""
+
+    effective_from: date = attrs.field(validator=plain_date)
+    lines: tuple[OrderLine, ...] = attrs.field(converter=to_tuple, validator=tuple_of(_order_line))
+    changed_at: datetime = attrs.field(validator=aware_datetime)
+    by: str | None = attrs.field(default=None, validator=_opt_short)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.lines:
+            raise ValidationError("$.lines", self.lines, "at least one order line")
+        fix_offsets(self)
+
+
+_line_change = instance_of(LineChange, "a LineChange")
+
+
+@attrs.frozen(kw_only=True)
 class StandingOrder(Entity):
     """An order template that repeats on a schedule ("1000 bulbs every two months")."""
 
@@ -268,8 +315,47 @@ class StandingOrder(Entity):
     )
     ends_on: date | None = attrs.field(default=None, validator=optional(plain_date))
     owner_id: SalesRepId | None = attrs.field(default=None, validator=optional(id_of("SalesRep")))
+    skipped_dates: tuple[date, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=tuple_of(plain_date)
+    )
+    pauses: tuple[Pause, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=tuple_of(instance_of(Pause, "a Pause"))
+    )
+    line_changes: tuple[LineChange, ...] = attrs.field(
+        default=(), converter=to_tuple, validator=tuple_of(_line_change)
+    )
+    handled_until: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
+    next_due_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
 
     def _check(self) -> None:
         if not self.lines:
             raise ValidationError("$.lines", self.lines, "at least one order line")
         _check_lines(self.lines, self.currency)
+        previous: date | None = None
+        for index, change in enumerate(self.line_changes):
+            try:
+                _check_lines(change.lines, self.currency)
+            except ValidationError as exc:
+                raise exc.under(f"$.line_changes[{index}]") from None
+            if previous is not None and change.effective_from <= previous:
+                raise ValidationError(
+                    f"$.line_changes[{index}].effective_from",
+                    change.effective_from,
+                    f"a date after the previous change's ({previous.isoformat()})",
+                )
+            previous = change.effective_from
+
+    def lines_on(self, local_date: date) -> tuple[OrderLine, ...]:
+        """The lines of the occurrence on ``local_date``: the latest change effective on
+        or before it, else the original lines (so past orders never change)."""
+        lines = self.lines
+        for change in self.line_changes:
+            if change.effective_from <= local_date:
+                lines = change.lines
+        return lines
+
+    def paused_on(self, local_date: date) -> bool:
+        """Whether ``local_date`` falls inside a pause (ends inclusive, open end None)."""
+        return any(
+            p.start <= local_date and (p.end is None or local_date <= p.end) for p in self.pauses
+        )

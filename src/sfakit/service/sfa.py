@@ -26,7 +26,7 @@ import pluggy
 
 from sfakit.clock import Clock, SystemClock, require_aware
 from sfakit.errors import ConflictError, NotFoundError, PluginError, ValidationError
-from sfakit.events import Event, InteractionLogged, OrderPlaced, event_from_data
+from sfakit.events import Event, OrderPlaced, event_from_data
 from sfakit.model import (
     Account,
     Contact,
@@ -39,7 +39,9 @@ from sfakit.notifiers import Notifier
 from sfakit.pipeline import PipelineSet, standard_pipeline
 from sfakit.plugins import call_hook, plugin_manager, storage_schemes
 from sfakit.service.analytics import PipelineAnalytics
+from sfakit.service.followups import FollowUps
 from sfakit.service.forecasting import Forecasting
+from sfakit.service.interactions import record_interaction, touch_account
 from sfakit.service.ordering import Ordering
 from sfakit.service.outbox import (
     EVENTS_STREAM,
@@ -52,6 +54,7 @@ from sfakit.service.outbox import (
     emit,
 )
 from sfakit.service.routing import Routing
+from sfakit.service.scheduling import Scheduling
 from sfakit.storage.api import IsNull, Page, Range, Storage, Transaction, Where
 from sfakit.storage.common import CHANGES, every_page
 
@@ -76,7 +79,7 @@ class Change:
     at: datetime
 
 
-class Sfa(PipelineAnalytics, Routing, Forecasting, Ordering):
+class Sfa(PipelineAnalytics, Routing, Forecasting, Ordering, Scheduling, FollowUps):
     """The sfakit application service. Make one with :func:`sfakit.open`.
 
     It owns the storage backend (closed by :meth:`close` or on leaving a ``with``
@@ -286,25 +289,7 @@ class Sfa(PipelineAnalytics, Routing, Forecasting, Ordering):
         fields.setdefault("created_at", now)
 
         def operation(tx: Transaction) -> Interaction:
-            interaction = Interaction(**fields)
-            if interaction.account_id is None and interaction.contact_id is not None:
-                contact = tx.get(Contact, interaction.contact_id)
-                if contact.account_id is not None:
-                    interaction = interaction.evolve(account_id=contact.account_id)
-            stored = tx.insert(interaction)
-            if stored.account_id is not None:
-                _touch_account(
-                    tx, stored.account_id, "last_interaction_at", stored.occurred_at, now
-                )
-            logged = InteractionLogged(
-                interaction_id=stored.id,
-                account_id=stored.account_id,
-                contact_id=stored.contact_id,
-                channel=stored.channel.value,
-                occurred_at=now,
-            )
-            emit(tx, [logged])
-            return stored
+            return record_interaction(tx, Interaction(**fields), now)
 
         return self._retrying(operation)
 
@@ -318,7 +303,7 @@ class Sfa(PipelineAnalytics, Routing, Forecasting, Ordering):
         def operation(tx: Transaction) -> Order:
             stored = tx.insert(order)
             moment = stored.placed_at or stored.created_at
-            _touch_account(tx, stored.account_id, "last_order_at", moment, now)
+            touch_account(tx, stored.account_id, "last_order_at", moment, now)
             contact = None if stored.contact_id is None else tx.find(Contact, stored.contact_id)
             emit(
                 tx,
@@ -405,15 +390,6 @@ def _one_owner(contact_id: str | None, account_id: str | None) -> Where:
     if (contact_id is None) == (account_id is None):
         raise ValidationError("$.contact_id", contact_id, "exactly one of contact_id or account_id")
     return {"contact_id": contact_id} if contact_id is not None else {"account_id": account_id}
-
-
-def _touch_account(
-    tx: Transaction, account_id: str, field: str, moment: datetime, now: datetime
-) -> None:
-    account = tx.get(Account, account_id)
-    current: datetime | None = getattr(account, field)
-    if current is None or moment > current:
-        tx.update(account.evolve(**{field: moment, "updated_at": max(now, account.created_at)}))
 
 
 def open_sfa(

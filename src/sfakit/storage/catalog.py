@@ -143,6 +143,7 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("status", _T),
         IndexSpec("kind", _T),
         IndexSpec("due_at", _DT),
+        IndexSpec("reminder_at", _DT),
         IndexSpec("account_id", _T),
         IndexSpec("contact_id", _T),
         IndexSpec("related_to", _T),
@@ -164,6 +165,7 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("status", _T),
         IndexSpec("owner_id", _T),
         IndexSpec("placed_at", _DT),
+        IndexSpec("delivered_at", _DT),
         IndexSpec("standing_order_id", _T),
         IndexSpec("confirmation_number", _T, unique=True),
         IndexSpec("occurrence_key", _T, unique=True),
@@ -172,6 +174,7 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("account_id", _T),
         IndexSpec("status", _T),
         IndexSpec("owner_id", _T),
+        IndexSpec("next_due_at", _DT),
     ),
     "Territory": (
         IndexSpec("key", _T, unique=True),
