@@ -11,7 +11,13 @@ Sections (run all, or pick with ``--section``):
   vs ``rrule.after`` (which replays every occurrence from ``DTSTART``, dateutil issue
   654), on rules without ``COUNT``; results checked equal. Goal: at least 100x faster.
 
-Later sections (``run_due`` for the scheduler) register themselves in ``SECTIONS``.
+* **run_due**: ``--standing`` standing orders (100k; 10k with ``--quick``) due once
+  each, in a SQLite file: one ``sfa.run_due`` pass, which plans each occurrence, creates
+  and places its order (confirmation number, payment decision, ``OrderPlaced`` /
+  ``OrderConfirmed`` in the outbox, the account's ``last_order_at``) and moves the
+  standing order's watermark, vs raw ``sqlite3`` inserts of the same order rows (and,
+  second baseline, the inserts plus the watermark updates), in transactions of 100 rows
+  as ``run_due`` uses. Goal: at most 3x the raw inserts.
 
     python benchmarks/bench_recurrence.py [--quick] [--schedules N] [--section NAME]
 """
@@ -20,10 +26,14 @@ from __future__ import annotations
 
 import argparse
 import random
+import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
@@ -152,9 +162,114 @@ def section_next_after(args: argparse.Namespace) -> None:
 
 
 #: Sections by name, run in this order; the scheduler's ``run_due`` is added later.
+def _standing_orders(count: int, start: datetime) -> tuple[list[Any], list[Any]]:
+    from sfakit.model import Account, Money, OrderLine, RecurrenceSpec, StandingOrder
+
+    berlin = ZoneInfo("Europe/Berlin")
+    accounts = [Account(name=f"Customer {n}", created_at=start) for n in range(count // 10)]
+    line = OrderLine(product_id="prod_bulb", quantity=1000, unit_price=Money.of("1.2", "EUR"))
+    standing = []
+    for n in range(count):
+        first = datetime(2026, 1, 6 + n % 25, 8, tzinfo=berlin)
+        spec = RecurrenceSpec(rule="FREQ=MONTHLY;INTERVAL=2", start=first, timezone="Europe/Berlin")
+        standing.append(
+            StandingOrder(
+                account_id=accounts[n % len(accounts)].id,
+                currency="EUR",
+                lines=[line],
+                schedule=spec,
+                next_due_at=first,
+                created_at=start,
+            )
+        )
+    return accounts, standing
+
+
+def _raw_writes(folder: Path, orders: list[Any], standing: list[Any], *, updates: bool) -> float:
+    """Time sqlite3 writing the same order rows (and the watermark updates) in
+    transactions of 100, into a copy of the schema."""
+    from sfakit.backends.sqlite import SqliteDialect
+    from sfakit.model import Order, StandingOrder
+    from sfakit.storage.catalog import kind_spec
+    from sfakit.storage.sql import entity_row
+
+    dialect = SqliteDialect()
+    rows = [[o.id, o.version, *entity_row(kind_spec(Order), dialect, o)] for o in orders]
+    so_rows = [entity_row(kind_spec(StandingOrder), dialect, s) for s in standing]
+    raw = sqlite3.connect(folder / f"raw-{updates}.db", isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    source = sqlite3.connect(folder / "run_due.db")
+    names = "('orders', 'standing_orders')"
+    for (sql,) in source.execute(f"SELECT sql FROM sqlite_master WHERE name IN {names}"):
+        raw.execute(sql)
+    source.close()
+    marks = ", ".join(["?"] * (2 + len(so_rows[0])))
+    raw.executemany(
+        f"INSERT INTO standing_orders VALUES ({marks})",
+        [[s.id, 1, *r] for s, r in zip(standing, so_rows, strict=True)],
+    )
+    marks = ", ".join(["?"] * len(rows[0]))
+    started = time.perf_counter()
+    for at in range(0, len(rows), 100):
+        raw.execute("BEGIN")
+        raw.executemany(f"INSERT INTO orders VALUES ({marks})", rows[at : at + 100])
+        if updates:
+            raw.executemany(
+                "UPDATE standing_orders SET version = version + 1, data = ? WHERE id = ?",
+                [
+                    (r[0], s.id)
+                    for s, r in zip(standing[at : at + 100], so_rows[at : at + 100], strict=True)
+                ],
+            )
+        raw.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    raw.close()
+    return elapsed
+
+
+def section_run_due(args: argparse.Namespace) -> None:
+    import sfakit
+    from sfakit.model import Order
+
+    count = 10_000 if args.quick else args.standing
+    start = datetime(2026, 1, 5, tzinfo=ZoneInfo("UTC"))
+    run_at = datetime(2026, 2, 1, tzinfo=ZoneInfo("UTC"))
+    accounts, standing = _standing_orders(count, start)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        clock = sfakit.ManualClock(start)
+        with sfakit.open(f"sqlite:///{folder / 'run_due.db'}", clock=clock) as sfa:
+            started = time.perf_counter()
+            with sfa.transaction() as tx:
+                tx.insert_many(accounts)
+                tx.insert_many(standing)
+            loaded = time.perf_counter() - started
+            print(f"run_due: loaded {count:,} standing orders in {loaded:.1f} s")
+            clock.set(run_at)
+            started = time.perf_counter()
+            report = sfa.run_due(run_at)
+            sfakit_time = time.perf_counter() - started
+            assert len(report.created) == count, (len(report.created), count)
+            with sfa.transaction(readonly=True) as tx:
+                orders = list(tx.query(Order, limit=count).items)
+        assert len(orders) == count
+        baseline = {
+            "inserts": _raw_writes(folder, orders, standing, updates=False),
+            "inserts+updates": _raw_writes(folder, orders, standing, updates=True),
+        }
+    print(
+        f"run_due: sfakit {sfakit_time:.2f} s for {count:,} orders ({count / sfakit_time:,.0f}/s)"
+    )
+    for name, seconds in baseline.items():
+        print(f"  raw sqlite3 {name}: {seconds:.2f} s -> ratio {sfakit_time / seconds:.1f}x")
+    print("  (goal: <= 3x the raw inserts)")
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "occurrences": section_occurrences,
     "next_after": section_next_after,
+    "run_due": section_run_due,
 }
 
 
@@ -163,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a small run")
     parser.add_argument("--schedules", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--standing", type=int, default=100_000)
     parser.add_argument("--section", choices=sorted(SECTIONS), action="append")
     args = parser.parse_args(argv)
     for name in args.section or list(SECTIONS):

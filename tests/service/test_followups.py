@@ -244,3 +244,35 @@ def test_a_working_moment_is_the_first_working_day_on_or_after_at_the_hour(
     assert (local.date() - day).days < 7
     skipped = range((local.date() - day).days)
     assert all((day + timedelta(days=n)).weekday() not in working for n in skipped)
+
+
+def test_concurrent_follow_up_runs_make_each_follow_up_once(storage_url: str) -> None:
+    import threading
+
+    import sfakit
+
+    clock = ManualClock(datetime(2026, 1, 5, tzinfo=UTC))
+    with sfakit.open(storage_url, clock=clock, load_entry_points=False) as sfa:
+        sfa.create(SalesRep, id="rep_anna", name="Anna", timezone="Europe/Berlin")
+        for n in range(30):
+            sfa.create(Account, name=f"Customer {n}", owner_id="rep_anna")
+        rule = FollowUpRule(
+            key="dormant", kind=FollowUpKind.NO_ORDER_SINCE, days=30, subject="Call {account}"
+        )
+        sfa.set_follow_up_rules(FollowUpRules(rules=[rule]), expected_version=None)
+    moment = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def run() -> None:
+        with sfakit.open(storage_url, clock=ManualClock(moment), load_entry_points=False) as s:
+            s.run_follow_ups(moment)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    with sfakit.open(storage_url, clock=ManualClock(moment), load_entry_points=False) as sfa:
+        tasks = sfa.query(Activity, limit=1000).items
+        assert len(tasks) == 30
+        assert len({t.account_id for t in tasks}) == 30
+        assert len(_events(sfa, TaskCreated)) == 30

@@ -290,3 +290,30 @@ def test_a_bad_batch_size_is_a_validation_error(sfa: Sfa) -> None:
     with pytest.raises(ValidationError, match="batch_size"):
         sfa.apply_realignment(_tree(), plan, expected_tree_version=0, batch_size=0)
     assert sfa.setting(TerritoryTree, "territory-tree")[1] == 1  # nothing was saved
+
+
+def test_the_quota_report_checks_the_stored_quotas_add_up(sfa: Sfa) -> None:
+    from sfakit.model import Money, Quota
+
+    _team(sfa)
+    tree = TerritoryTree(
+        nodes=[
+            TerritoryNode(key="europe", territory_id="terr_europe"),
+            TerritoryNode(
+                key="dach",
+                parent="europe",
+                territory_id="terr_dach",
+                members=[Member("rep_anna"), Member("rep_ben")],
+            ),
+        ]
+    )
+    sfa.set_territory_tree(tree, expected_version=None)
+    for owner, amount in (("terr_europe", 900), ("terr_dach", 1000)):
+        sfa.create(Quota, period="FY2027-Q1", amount=Money.of(amount, "EUR"), territory_id=owner)
+    sfa.create(Quota, period="FY2027-Q1", amount=Money.of(600, "EUR"), sales_rep_id="rep_anna")
+    sfa.create(Quota, period="FY2027-Q2", amount=Money.of(5, "EUR"), territory_id="terr_dach")
+    report = sfa.quota_report("FY2027-Q1")
+    europe = next(r for r in report.rows if r.territory == "europe")
+    assert (europe.own, europe.parts_total) == (Money.of(900, "EUR"), Money.of(1000, "EUR"))
+    assert str(europe.difference) == "-100.00 EUR"
+    assert not report.ok

@@ -173,16 +173,7 @@ class Ordering:
             else:
                 draft = tx.get(Order, order_id)
                 _check_version(draft, version)
-            number = self._free_confirmation_number(tx)
-            drawn.append(number)
-            placed = transition(draft, OrderStatus.PLACED, at=now, confirmation_number=number)
-            account = tx.get(Account, placed.account_id)
-            decided = apply_payment_decision(placed, self._verify_payment(placed, account), at=now)
-            stamped = decided.evolve(updated_at=max(now, decided.created_at))
-            stored = tx.insert(stamped) if order_id is None else tx.update(stamped)
-            _touch_last_order(tx, stored, now)
-            emit(tx, _placing_events(tx, stored, now))
-            return stored
+            return self._place_in(tx, draft, now, stored=order_id is not None, drawn=drawn)
 
         for attempt in range(PLACING_ATTEMPTS):
             drawn.clear()
@@ -199,6 +190,22 @@ class Ordering:
                 ):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _place_in(
+        self, tx: Transaction, draft: Order, now: datetime, *, stored: bool, drawn: list[str]
+    ) -> Order:
+        """Place ``draft`` inside the caller's transaction (inserting it unless it is
+        ``stored`` already): number, payment decision, account bookkeeping, events."""
+        number = self._free_confirmation_number(tx)
+        drawn.append(number)
+        placed = transition(draft, OrderStatus.PLACED, at=now, confirmation_number=number)
+        account = tx.get(Account, placed.account_id)
+        decided = apply_payment_decision(placed, self._verify_payment(placed, account), at=now)
+        stamped = decided.evolve(updated_at=max(now, decided.created_at))
+        result = tx.update(stamped) if stored else tx.insert(stamped)
+        _touch_last_order(tx, result, now)
+        emit(tx, _placing_events(tx, result, now))
+        return result
 
     def _confirmation_bits(self) -> int:
         """Random bits for a confirmation number (a method, so tests can replace it)."""

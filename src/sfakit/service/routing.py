@@ -32,6 +32,7 @@ from sfakit.model import (
     Lead,
     LeadStatus,
     Opportunity,
+    Quota,
     SalesRep,
     SalesRepId,
     Setting,
@@ -44,6 +45,7 @@ from sfakit.storage.common import every_page
 from sfakit.territory import (
     AssignmentState,
     Move,
+    QuotaReport,
     RealignmentPlan,
     RoutingIndex,
     RoutingResult,
@@ -53,6 +55,7 @@ from sfakit.territory import (
     compile_index,
     deactivate_rep,
     plan_realignment,
+    quota_rollup,
     route,
 )
 
@@ -188,6 +191,17 @@ class Routing:
                 if attempt == ROUTING_RETRIES - 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- quotas ---------------------------------------------------------------------
+
+    def quota_report(self, period: str) -> QuotaReport:
+        """Check that the stored quotas of ``period`` (``FY2027-Q1`` …) add up the
+        territory tree: per territory and currency, its own quota against the sum of
+        its parts; mismatches are reported, not hidden."""
+        with self.storage.transaction(readonly=True) as tx:
+            quotas = every_page(tx, Quota, where={"period": period})
+            tree = _load(tx.get(Setting, setting_id(TERRITORY_TREE)), TerritoryTree)[0]
+        return quota_rollup(tree, quotas, period)
 
     # -- realignment ----------------------------------------------------------------
 

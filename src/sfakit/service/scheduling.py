@@ -18,6 +18,7 @@ due) follow the standing order's :class:`~sfakit.model.CatchUpPolicy`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Final
@@ -34,6 +35,7 @@ from sfakit.model import (
     Pause,
     PricingPolicy,
     Product,
+    RecurrenceSpec,
     StandingOrder,
     StandingOrderStatus,
 )
@@ -86,6 +88,7 @@ class Scheduling:
     run_follow_ups: Callable[..., FollowUpReport]
     send_due_reminders: Callable[..., tuple[str, ...]]
     place_order: Callable[..., Order]
+    _place_in: Callable[..., Order]
 
     # -- standing orders ------------------------------------------------------------
 
@@ -213,10 +216,10 @@ class Scheduling:
 
         Standing orders are handled ``batch`` per transaction; if another run got to one
         of them first, that batch is redone one standing order per transaction and the
-        ones already handled are counted as ``taken``. Each new order is then placed
-        (confirmation number, payment decision, ``OrderPlaced``); a draft a crashed run
-        left unplaced is placed by the next run. Then the follow-up rules run and due
-        reminders are sent.
+        ones already handled are counted as ``taken``. Each new order is placed in the
+        transaction that creates it (confirmation number, payment decision,
+        ``OrderPlaced``); drafts of standing orders made by other means are placed too.
+        Then the follow-up rules run and due reminders are sent.
         """
         moment = self.now() if now is None else now
         if moment.utcoffset() is None:
@@ -234,9 +237,8 @@ class Scheduling:
                     limit=batch,
                     cursor=cursor,
                 )
-            ids: list[str] = [order.id for order in page.items]
-            if ids:
-                report = report.merge(self._run_batch(ids, moment))
+            if page.items:
+                report = report.merge(self._run_batch(list(page.items), moment))
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
@@ -274,32 +276,40 @@ class Scheduling:
                 return tuple(placed)
             cursor = page.next_cursor
 
-    def _run_batch(self, ids: list[str], now: datetime) -> RunReport:
+    def _run_batch(self, batch: list[StandingOrder], now: datetime) -> RunReport:
+        # The copies read with the page are written back at the version they had: if
+        # another run moved one since, the write conflicts and the batch is redone one
+        # standing order at a time, each read afresh.
         try:
             with self.storage.transaction() as tx:
-                return self._run_in(tx, ids, now)
+                return self._run_in(tx, batch, now)
         except (ConflictError, DuplicateError):
-            if len(ids) == 1:
-                return RunReport(taken=1)
+            if len(batch) == 1:
+                with self.storage.transaction(readonly=True) as tx:
+                    fresh = tx.find(StandingOrder, batch[0].id)
+                if fresh is None or fresh.version == batch[0].version:
+                    return RunReport(taken=1)
+                return self._run_batch([fresh], now)
         report = RunReport()
-        for one in ids:
+        for one in batch:
             report = report.merge(self._run_batch([one], now))
         return report
 
-    def _run_in(self, tx: Transaction, ids: list[str], now: datetime) -> RunReport:
+    def _run_in(self, tx: Transaction, batch: list[StandingOrder], now: datetime) -> RunReport:
         created: list[str] = []
         skipped: list[tuple[str, str]] = []
         handled = taken = 0
         events: list[Event] = []
-        for standing in (tx.get(StandingOrder, i) for i in ids):
+        for standing in batch:
             due = standing.next_due_at
             if due is None or due > now or standing.status not in _RUNNABLE:
                 taken += 1  # another run handled it since the page was read
                 continue
             plan = _plan(standing, now)
             for occurrence in plan.to_create:
-                order = _order(tx, standing, occurrence, now)
-                created.append(tx.insert(order).id)
+                draft = _order(tx, standing, occurrence, now)
+                # Placed in the same transaction: an occurrence is ordered whole or not.
+                created.append(self._place_in(tx, draft, now, stored=False, drawn=[]).id)
             for occurrence in plan.to_skip:
                 skipped.append((occurrence.key, occurrence.reason.value))
                 events.append(_skipped(standing, occurrence, now))
@@ -315,8 +325,14 @@ class Scheduling:
         return RunReport(tuple(created), tuple(skipped), handled, taken)
 
 
+@functools.lru_cache(maxsize=4096)
+def _schedule(spec: RecurrenceSpec) -> Schedule:
+    # Many standing orders share a rule and a start; parsing it once is enough.
+    return Schedule.from_spec(spec)
+
+
 def _plan(standing: StandingOrder, now: datetime) -> DuePlan:
-    schedule = Schedule.from_spec(standing.schedule)
+    schedule = _schedule(standing.schedule)
     return due_occurrences(
         schedule,
         owner_key=standing.id,
