@@ -58,6 +58,7 @@ PUBLIC_MODULES = (
     "sfakit.forecast",
     "sfakit.forecast.stats",
     "sfakit.qualification",
+    "sfakit.qualification.dedupe",
 )
 
 #: Modules that are still being written: a page importing one is skipped until it exists.
