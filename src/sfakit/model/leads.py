@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 import attrs
 
@@ -18,13 +19,16 @@ from sfakit.model.base import Entity, entity_id_field
 from sfakit.model.checks import (
     aware_datetime,
     country_code,
+    decimal_value,
     email_address,
     enum_of,
     id_of,
+    id_of_any,
     instance_of,
     non_negative_int,
     optional,
     text,
+    to_decimal,
     to_tuple,
     tuple_of,
 )
@@ -73,7 +77,9 @@ class Lead(Entity):
     """A prospect not yet qualified: where it came from, who it is, what it wants.
 
     A disqualified lead names its ``disqualification_reason``; a converted one names the
-    account it became and when. ``quality_issues`` lists raw input values that were not
+    account it became and when. ``score``/``grade`` are the last scorecard result (at
+    ``scored_at``); ``merged_into_id`` marks a lead merged into another record (a
+    tombstone). ``quality_issues`` lists raw input values that were not
     valid for their fields (see :class:`DataQualityIssue`).
 
     >>> from datetime import datetime, timezone
@@ -127,6 +133,13 @@ class Lead(Entity):
         converter=to_tuple,
         validator=tuple_of(instance_of(DataQualityIssue, "a DataQualityIssue")),
     )
+    score: Decimal | None = attrs.field(
+        default=None, converter=to_decimal, validator=optional(decimal_value)
+    )
+    grade: str | None = attrs.field(default=None, validator=optional(text(max_length=20)))
+    scored_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
+    qualified_at: datetime | None = attrs.field(default=None, validator=optional(aware_datetime))
+    merged_into_id: str | None = attrs.field(default=None, validator=optional(id_of_any))
 
     def _check(self) -> None:
         if not (self.last_name or self.company or self.email or self.phone):

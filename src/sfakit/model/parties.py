@@ -15,6 +15,7 @@ from sfakit.model.checks import (
     email_address,
     enum_of,
     id_of,
+    id_of_any,
     instance_of,
     non_negative_int,
     optional,
@@ -81,6 +82,7 @@ class Account(Entity):
     )
     territory_key: str | None = attrs.field(default=None, validator=optional(text(max_length=100)))
     routing_pinned: bool = attrs.field(default=False, validator=instance_of(bool, "true or false"))
+    merged_into_id: str | None = attrs.field(default=None, validator=optional(id_of_any))
     parent_id: AccountId | None = attrs.field(default=None, validator=optional(id_of("Account")))
     industry: str | None = attrs.field(default=None, validator=_opt_short)
     branch: str | None = attrs.field(default=None, validator=_opt_short)
@@ -142,6 +144,7 @@ class Contact(Entity):
     language: str | None = attrs.field(default=None, validator=optional(text(max_length=35)))
     owner_id: SalesRepId | None = attrs.field(default=None, validator=optional(id_of("SalesRep")))
     do_not_contact: bool = attrs.field(default=False, validator=instance_of(bool, "true or false"))
+    merged_into_id: str | None = attrs.field(default=None, validator=optional(id_of_any))
 
     @property
     def full_name(self) -> str:

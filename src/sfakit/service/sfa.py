@@ -39,6 +39,7 @@ from sfakit.notifiers import Notifier
 from sfakit.pipeline import PipelineSet, standard_pipeline
 from sfakit.plugins import call_hook, plugin_manager, storage_schemes
 from sfakit.service.analytics import PipelineAnalytics
+from sfakit.service.deduplicating import Deduplicating
 from sfakit.service.followups import FollowUps
 from sfakit.service.forecasting import Forecasting
 from sfakit.service.interactions import record_interaction, touch_account
@@ -53,6 +54,7 @@ from sfakit.service.outbox import (
     delivery_queue,
     emit,
 )
+from sfakit.service.qualifying import Qualifying
 from sfakit.service.routing import Routing
 from sfakit.service.scheduling import Scheduling
 from sfakit.storage.api import IsNull, Page, Range, Storage, Transaction, Where
@@ -79,7 +81,16 @@ class Change:
     at: datetime
 
 
-class Sfa(PipelineAnalytics, Routing, Forecasting, Ordering, Scheduling, FollowUps):
+class Sfa(
+    PipelineAnalytics,
+    Routing,
+    Forecasting,
+    Ordering,
+    Scheduling,
+    FollowUps,
+    Qualifying,
+    Deduplicating,
+):
     """The sfakit application service. Make one with :func:`sfakit.open`.
 
     It owns the storage backend (closed by :meth:`close` or on leaving a ``with``

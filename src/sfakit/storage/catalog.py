@@ -95,12 +95,14 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("last_interaction_at", _DT),
         IndexSpec("last_order_at", _DT),
         IndexSpec("territory_key", _T),
+        IndexSpec("merged_into_id", _T),
     ),
     "Contact": (
         IndexSpec("account_id", _T),
         IndexSpec("last_name", _T),
         IndexSpec("owner_id", _T),
         IndexSpec("primary_email", _T),
+        IndexSpec("merged_into_id", _T),
     ),
     "Lead": (
         IndexSpec("status", _T),
@@ -114,6 +116,7 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("company", _T),
         IndexSpec("queue", _T),
         IndexSpec("territory_key", _T),
+        IndexSpec("merged_into_id", _T),
     ),
     "Opportunity": (
         IndexSpec("account_id", _T),
