@@ -1,6 +1,7 @@
 """Benchmark: forecast roll-up by category x period x territory, sfakit vs DuckDB.
 
-    python benchmarks/bench_forecast.py [--n 1000000] [--objects 200000] [--repeat 3] [--quick]
+    python benchmarks/bench_forecast.py [--n 1000000] [--objects 200000] [--sql 1000000]
+                                        [--repeat 3] [--quick]
 
 Builds N counted deals as columns (NumPy ``int64`` arrays: period index, territory node
 index, category code, amount and weighted amount in cents, a missing-amount flag) over
@@ -18,32 +19,54 @@ It checks that every cell and every subtree total agrees and prints the timings 
 of ``--repeat``) and the ratios; the goal is sfakit <= 2x DuckDB. The object API
 (``forecast`` over ``--objects`` frozen ``Opportunity`` objects: classification, period
 lookup, per-deal weighting, then the same core) is timed separately, per deal.
+
+The SQL section stores ``--sql`` opportunities in SQLite (load time printed apart) and
+times ``sfa.forecast`` — the service's push-down — against hand-written ``sqlite3``
+GROUP BYs computing the same numbers, checking every own cell and subtree total (see
+the marked section below).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
 
+import sfakit
 from sfakit.forecast import (
     COUNTED,
+    ExclusionReason,
     ForecastColumns,
     ForecastReport,
     Hierarchy,
     HierarchyNode,
+    Period,
+    RateTable,
     forecast,
     forecast_columns,
     nrf_calendar,
+    territory_hierarchy,
 )
-from sfakit.model import AccountId, Money, Opportunity, OpportunityId, TerritoryId
+from sfakit.model import (
+    AccountId,
+    ForecastCategory,
+    Money,
+    Opportunity,
+    OpportunityId,
+    TerritoryId,
+)
 from sfakit.pipeline import standard_pipeline
+from sfakit.territory import TerritoryNode, TerritoryTree
 
 T = TypeVar("T")
 
@@ -228,21 +251,220 @@ def run_objects(deals: list[Opportunity], tree: Hierarchy) -> ForecastReport:
 
 # -- INTEGRATOR: SQL push-down vs raw SQL ----------------------------------------------------
 #
-# The storage integration will add here the comparison of the same roll-up pushed down
-# to the database (the service's SQL query over stored opportunities, feeding
-# ``forecast_columns``) against a hand-written raw SQL ``GROUP BY`` on SQLite/PostgreSQL.
-# Expected shape:
-#
-#     def run_sql_pushdown(url: str, n: int) -> tuple[float, float, bool]:
-#         """(pushdown seconds, raw SQL seconds, equal totals)"""
-#
-# and a line in ``main`` printing both timings and their ratio.
+# The same roll-up over opportunities stored in SQLite: ``sfa.forecast(periods, by="territory")``
+# (the service's push-down: a GROUP BY per period for the closed deals, one narrow per-deal
+# aggregate of index columns for the open deals' per-deal weighting, then ``forecast_sums``)
+# against one hand-written ``sqlite3`` GROUP BY computing the same numbers — amount, deals,
+# weighted amount (rounded per deal) and missing amounts per period, territory and
+# category — rolled up the same tree in Python. The hand-written query takes the
+# probability override either from the JSON document or from the index column
+# ``probability_basis_points`` (as fast as SQL gets; the bench's overrides have two
+# decimals, so the column never holds the "finer" marker). Timed twice: over the whole
+# book (the last six months still open) and over the first eighteen months (every deal
+# closed: the pure GROUP BY case). Loading is timed separately.
+
+SQL_TODAY = PERIODS[18].start  # deals closing before this day are closed
+SQL_STAGES = {  # open stage: (probability, category)
+    "prospect": (10, "pipeline"),
+    "qualify": (20, "pipeline"),
+    "propose": (50, "best_case"),
+    "negotiate": (80, "commit"),
+}
+SQL_OVERRIDES = tuple(ForecastCategory)
 
 
-def run_sql_pushdown(url: str, n: int) -> tuple[float, float, bool] | None:
-    """Placeholder for the integrator (see the marked section above)."""
-    del url, n
-    return None
+def sql_tree() -> TerritoryTree:
+    nodes = []
+    for r in range(4):
+        nodes.append(TerritoryNode(key=f"r{r}"))
+        for d in range(5):
+            nodes.append(TerritoryNode(key=f"r{r}d{d}", parent=f"r{r}"))
+            for t in range(10):
+                key = f"r{r}d{d}t{t}"
+                nodes.append(TerritoryNode(key=key, parent=f"r{r}d{d}", territory_id=f"terr_{key}"))
+    return TerritoryTree(nodes=nodes)
+
+
+def sql_deals(start: int, count: int, rng: random.Random) -> list[Opportunity]:
+    """Deals ``start`` to ``start + count``: closed (won 55 %) before SQL_TODAY, open
+    after it, a few with overrides, missing amounts or no territory."""
+    first, last = PERIODS[0].start, PERIODS[-1].end
+    span = (last - first).days
+    deals = []
+    for i in range(start, start + count):
+        close = first + timedelta(days=rng.randrange(span))
+        more: dict[str, Any] = {}
+        if close < SQL_TODAY:
+            won = rng.random() < 0.55
+            stage = "closed_won" if won else "closed_lost"
+            if not won:
+                more["lost_reason"] = "price"
+        else:
+            stage = rng.choice(list(SQL_STAGES))
+            if rng.random() < 0.1:
+                more["probability_override"] = Decimal(rng.randrange(0, 10001)).scaleb(-2)
+            if rng.random() < 0.1:
+                more["forecast_category_override"] = rng.choice(SQL_OVERRIDES)
+        territory = None
+        if rng.random() >= 0.01:
+            territory = f"terr_r{rng.randrange(4)}d{rng.randrange(5)}t{rng.randrange(10)}"
+        deals.append(
+            Opportunity(
+                id=OpportunityId(f"opp_sql{i:08d}"),
+                name="Bench deal",
+                account_id=AccountId("acct_bench"),
+                pipeline="standard",
+                stage=stage,
+                amount=None if rng.random() < 0.03 else Money.of(rng.randrange(0, 10**9), "EUR"),
+                close_date=close,
+                territory_id=None if territory is None else TerritoryId(territory),
+                created_at=T0,
+                **more,
+            )
+        )
+    return deals
+
+
+def sql_load(path: str, n: int, seed: int) -> float:
+    """A fresh SQLite store at ``path`` with the tree and ``n`` deals; the seconds it took."""
+    for leftover in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    with sfakit.open(f"sqlite:///{path}", load_entry_points=False) as sfa:
+        sfa.set_territory_tree(sql_tree(), expected_version=None)
+        sfa.set_exchange_rates(RateTable.of("EUR", {}), expected_version=None)
+        sfa.set_fiscal_calendar(CALENDAR, expected_version=None)
+        for start in range(0, n, 50_000):
+            batch = sql_deals(start, min(50_000, n - start), rng)
+            with sfa.transaction() as tx:
+                tx.insert_many(batch)
+    return time.perf_counter() - started
+
+
+RAW_QUERY = """
+SELECT period, territory_id, category, COUNT(*), SUM(COALESCE(amount_minor, 0)),
+       SUM(CASE WHEN category IN ('closed', 'omitted') OR amount_minor IS NULL THEN 0
+                ELSE (amount_minor * basis_points + 5000) / 10000 END),
+       SUM(amount_minor IS NULL)
+FROM (
+    SELECT CASE {period} END AS period, territory_id, amount_minor,
+           CASE stage WHEN 'closed_won' THEN 'closed' WHEN 'closed_lost' THEN 'omitted'
+                ELSE COALESCE(forecast_category_override, CASE stage {category} END)
+           END AS category,
+           CASE WHEN stage IN ('closed_won', 'closed_lost') THEN 0
+                ELSE COALESCE({override}, (CASE stage {probability} END) * 100)
+           END AS basis_points
+    FROM opportunities
+    WHERE close_date >= '{first}' AND close_date < '{last}' AND +pipeline = 'standard'
+)
+GROUP BY 1, 2, 3
+"""
+
+#: Where the hand-written query takes a deal's probability override from, in basis points.
+OVERRIDES = {
+    "JSON document": "CAST(ROUND(json_extract(data, '$.probability_override') * 100) AS INTEGER)",
+    "index column": "probability_basis_points",
+}
+
+SqlCells = dict[tuple[int, str | None, str], tuple[int, int, int, int]]
+
+
+def run_raw_sql(path: str, periods: tuple[Period, ...], override: str) -> SqlCells:
+    """The hand-written GROUP BY (one walk of the close-date index; the period, category
+    and per-deal weighting as CASE expressions, the probability override read as
+    ``override`` says): {(period, territory_id, category): (deals, amount, weighted,
+    missing)}; category 'omitted' holds the lost and omitted deals."""
+    query = RAW_QUERY.format(
+        override=OVERRIDES[override],
+        period=" ".join(
+            f"WHEN close_date < '{p.end.isoformat()}' THEN {i}" for i, p in enumerate(periods)
+        ),
+        category=" ".join(f"WHEN '{k}' THEN '{c}'" for k, (_, c) in SQL_STAGES.items()),
+        probability=" ".join(f"WHEN '{k}' THEN {p}" for k, (p, _) in SQL_STAGES.items()),
+        first=periods[0].start.isoformat(),
+        last=periods[-1].end.isoformat(),
+    )
+    con = sqlite3.connect(path)
+    try:
+        rows = con.execute(query).fetchall()
+    finally:
+        con.close()
+    return {(p, t, c): (n, a, w, m) for p, t, c, n, a, w, m in rows}
+
+
+def run_service(path: str, periods: tuple[Period, ...]) -> ForecastReport:
+    with sfakit.open(f"sqlite:///{path}", load_entry_points=False) as sfa:
+        return sfa.forecast([p.name for p in periods], by="territory")
+
+
+def check_sql_equal(report: ForecastReport, cells: SqlCells, tree: TerritoryTree) -> int:
+    """Every own figure and subtree total of the service's report equals the raw SQL's."""
+    hierarchy = territory_hierarchy(tree)
+    node_of = {n.territory_id: n.key for n in tree.nodes if n.territory_id}
+    by_node: dict[tuple[int, str | None, str], list[int]] = {}
+    excluded = 0
+    for (p, territory, category), values in cells.items():
+        if category == "omitted":
+            excluded += values[0]
+            continue
+        key = (p, node_of.get(territory), category)
+        by_node[key] = [a + b for a, b in zip(by_node.get(key, [0, 0, 0, 0]), values, strict=True)]
+    below = {g: {g} for g in report.groups}
+    for node in hierarchy.nodes:
+        for ancestor in hierarchy.path(node.key)[:-1]:
+            below[ancestor].add(node.key)
+    compared = 0
+    for p, period in enumerate(report.periods):
+        for group in report.groups:
+            line = report.line(period, group)
+            weighted = missing = 0
+            for category in COUNTED:
+                deals, amount, w, m = by_node.get((p, group, category.value), [0, 0, 0, 0])
+                weighted, missing = weighted + w, missing + m
+                assert line.own.count(category) == deals, (period.name, group, category)
+                assert line.own.amount(category).amount.scaleb(2) == amount
+                total = sum(
+                    by_node.get((p, g, category.value), [0, 0, 0, 0])[1] for g in below[group]
+                )
+                assert line.total.amount(category).amount.scaleb(2) == total
+                compared += 3
+            assert line.own.weighted.amount.scaleb(2) == weighted, (period.name, group)
+            assert line.own.missing_amounts == missing
+            compared += 2
+    assert sum(e.count for e in report.exclusions) == excluded
+    return compared
+
+
+def run_sql_pushdown(url: str, n: int, *, repeat: int = 3, seed: int = 2026) -> None:
+    """Load ``n`` deals into the SQLite file ``url`` and time the service's forecast
+    against the hand-written GROUP BYs, over the whole book and over its closed months."""
+    tree = sql_tree()
+    load_time = sql_load(url, n, seed)
+    print(f"SQL push-down on SQLite: {n:,} stored opportunities, {len(tree.nodes)} territories")
+    print(f"  loading (insert_many in batches of 50,000): {load_time:.1f} s")
+    for label, periods in (
+        ("24 months, the last 6 open", PERIODS),
+        ("the 18 closed months", PERIODS[:18]),
+    ):
+        service_time, report = best_of(repeat, lambda chosen=periods: run_service(url, chosen))
+        total = report.total()
+        omitted = sum(e.count for e in report.exclusions if e.reason is ExclusionReason.OMITTED)
+        weighed = total.open_deals + omitted
+        print(f"  {label} ({weighed:,} open deals weighed one by one):")
+        print(f"    {'sfa.forecast (push-down)':<50} {service_time * 1000:7.0f} ms")
+        for override in OVERRIDES:
+            raw_time, cells = best_of(
+                repeat, lambda chosen=periods, o=override: run_raw_sql(url, chosen, o)
+            )
+            compared = check_sql_equal(report, cells, tree)
+            baseline = f"hand-written GROUP BY, override from {override}"
+            print(
+                f"    {baseline:<50} {raw_time * 1000:7.0f} ms  "
+                f"ratio {service_time / raw_time:5.2f}x (goal <= 1.2x)"
+            )
+        print(f"    equal: {compared:,} values compared against each")
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -254,10 +476,11 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=200_000, help="Opportunity objects")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--sql", type=int, default=1_000_000, help="stored opportunities (0: skip)")
     parser.add_argument("--quick", action="store_true", help="a small run (50,000 deals)")
     args = parser.parse_args()
     if args.quick:
-        args.n, args.objects, args.repeat = 50_000, 10_000, 2
+        args.n, args.objects, args.repeat, args.sql = 50_000, 10_000, 2, 50_000
 
     tree = territory_tree()
     shape = f"{len(PERIODS)} periods x {len(tree) + 1} territory groups x 4 categories"
@@ -303,8 +526,14 @@ def main() -> None:
             f"({counted:,} counted): {objects_time:.2f} s, "
             f"{objects_time / len(deals) * 1e6:.2f} us per deal"
         )
-    if run_sql_pushdown("", args.n) is None:
-        print("SQL push-down vs raw SQL: not measured here (integrator section)")
+    if args.sql:
+        path = os.path.join(tempfile.gettempdir(), f"sfakit_bench_forecast_{os.getpid()}.db")
+        try:
+            run_sql_pushdown(path, args.sql, repeat=args.repeat, seed=args.seed)
+        finally:
+            for leftover in (path, f"{path}-wal", f"{path}-shm"):
+                if os.path.exists(leftover):
+                    os.remove(leftover)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ results out; no storage, no clock.
   per period and group (owner, territory, product line, or a :class:`Hierarchy` rolled
   up cumulatively), Salesforce's cumulative categories, weighted pipeline, the deals
   behind every number; :func:`forecast_columns` over pre-extracted
-  :class:`ForecastColumns` for large volumes.
+  :class:`ForecastColumns` for large volumes; :func:`forecast_sums` over sums a database
+  made (a report that counts its deals without listing them).
 * :mod:`~sfakit.forecast.adjustments` and :mod:`~sfakit.forecast.snapshots` — owner
   and manager :class:`Adjustment` s layered on the raw numbers; frozen
   :class:`ForecastSnapshot` s.
@@ -77,7 +78,7 @@ from sfakit.forecast.hierarchy import (
 )
 from sfakit.forecast.periods import Period, PeriodKind, PeriodName, parse_period_name
 from sfakit.forecast.quota import Attainment, AttainmentReport, QuotaSource, Ratio, attainment
-from sfakit.forecast.rollup import ForecastReport, forecast, forecast_columns
+from sfakit.forecast.rollup import ForecastReport, forecast, forecast_columns, forecast_sums
 from sfakit.forecast.snapshots import ForecastSnapshot, SnapshotLine, snapshot
 
 __all__ = [
@@ -125,6 +126,7 @@ __all__ = [
     "attainment",
     "forecast",
     "forecast_columns",
+    "forecast_sums",
     "manager_hierarchy",
     "nrf_calendar",
     "parse_period_name",

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Final
+from typing import Any, Final
 
 import attrs
 
@@ -37,7 +37,7 @@ from sfakit.forecast.columns import CATEGORY_CODES, ForecastColumns
 from sfakit.forecast.currency import RateBasis, RateTable, convert_minor
 from sfakit.forecast.hierarchy import Dimension, Hierarchy
 from sfakit.forecast.periods import Period
-from sfakit.model.checks import enum_of, text, to_tuple, tuple_of
+from sfakit.model.checks import enum_of, non_negative_int, text, to_tuple, tuple_of
 from sfakit.model.currencies import MINOR_UNITS
 from sfakit.model.opportunities import ForecastCategory, Opportunity
 from sfakit.pipeline import Pipeline, PipelineSet
@@ -63,17 +63,34 @@ def _to_reason(value: object) -> object:
         return value
 
 
+def _count(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    non_negative_int(instance, attribute, value)
+    if instance.deal_ids and value != len(instance.deal_ids):
+        raise ValidationError(
+            "$.count", value, f"{len(instance.deal_ids)}, the number of deal_ids listed"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class Exclusion:
-    """The deals left out of a forecast for one reason.
+    """The deals left out of a forecast for one reason: ``count`` of them, with their
+    ids in ``deal_ids`` — unless the report was summed by a database
+    (:func:`~sfakit.forecast.rollup.forecast_sums`), which counts them without listing.
 
     >>> Exclusion(reason="lost", deal_ids=["opp_a"]).reason
     <ExclusionReason.LOST: 'lost'>
+    >>> Exclusion(reason="lost", deal_ids=["opp_a", "opp_b"]).count
+    2
+    >>> Exclusion(reason="lost", count=40).deal_ids
+    ()
     """
 
     reason: ExclusionReason = attrs.field(converter=_to_reason, validator=enum_of(ExclusionReason))
     deal_ids: tuple[str, ...] = attrs.field(
-        converter=to_tuple, validator=tuple_of(text(max_length=200))
+        default=(), converter=to_tuple, validator=tuple_of(text(max_length=200))
+    )
+    count: int = attrs.field(
+        default=attrs.Factory(lambda self: len(self.deal_ids), takes_self=True), validator=_count
     )
 
 

@@ -11,7 +11,9 @@ The :class:`ForecastReport` holds, for every period and group, a
 :class:`~sfakit.forecast.figures.ForecastLine`: the group's ``own`` deals and its
 ``total`` (own plus every descendant, so a parent's total is always its own deals plus
 its children's totals). :meth:`ForecastReport.deals` lists the deals behind any number,
-and ``exclusions`` every deal left out and why.
+and ``exclusions`` every deal left out and why. :func:`forecast_sums` builds the same
+report from sums a database computed (a :class:`~sfakit.forecast.columns.Tally`): its
+figures are the same, but it is not *itemised* — it counts deals without listing them.
 
 >>> from datetime import date, datetime, timezone
 >>> from sfakit.forecast.calendar import FiscalCalendar
@@ -60,7 +62,7 @@ from sfakit.model.currencies import MINOR_UNITS
 from sfakit.model.opportunities import ForecastCategory, Opportunity
 from sfakit.pipeline import Pipeline, PipelineSet
 
-__all__ = ["ForecastReport", "forecast", "forecast_columns"]
+__all__ = ["ForecastReport", "forecast", "forecast_columns", "forecast_sums"]
 
 
 @attrs.frozen(eq=False, repr=False)
@@ -70,7 +72,9 @@ class ForecastReport:
 
     ``groups`` are in hierarchy order (or sorted, grouped flat), with None — deals no
     group takes — last when there are any; ``hierarchy`` is the hierarchy grouped by
-    (None when flat). ``tally_engine`` says which engine summed.
+    (None when flat). ``tally_engine`` says which engine summed. ``itemised`` is False
+    for a report built from sums (:func:`forecast_sums`): it has every figure, but cannot
+    list the deals behind them.
     """
 
     currency: str
@@ -83,7 +87,7 @@ class ForecastReport:
     _labels: tuple[str | None, ...]
     _tally: Tally
     _totals: list[int]
-    _columns: ForecastColumns
+    _columns: ForecastColumns | None
     _period_index: dict[str, int] = attrs.field(init=False)
     _group_index: dict[str | None, int] = attrs.field(init=False)
     _lines: dict[tuple[int, int], ForecastLine] = attrs.field(init=False, factory=dict)
@@ -93,14 +97,31 @@ class ForecastReport:
         object.__setattr__(self, "_group_index", {g: i for i, g in enumerate(self.groups)})
 
     def __repr__(self) -> str:
+        values = self._tally.values
+        counted = sum(sum(values[k + 4 : k + 8]) for k in range(0, len(values), WIDTH))
         return (
             f"<ForecastReport {self.currency}: {len(self.periods)} periods x "
-            f"{len(self.groups)} groups, {len(self._columns)} deals counted>"
+            f"{len(self.groups)} groups, {counted} deals counted>"
         )
 
     @property
     def tally_engine(self) -> Engine:
         return self._tally.engine
+
+    @property
+    def itemised(self) -> bool:
+        """Whether the report knows the deals behind its figures (False: built from sums)."""
+        return self._columns is not None
+
+    def _itemised(self) -> ForecastColumns:
+        if self._columns is None:
+            raise ValidationError(
+                "$.report.itemised",
+                False,
+                "an itemised report: this one was built from sums (forecast_sums) and "
+                "counts its deals without listing them; build it from the deals to list them",
+            )
+        return self._columns
 
     # -- lookups ----------------------------------------------------------------------------
 
@@ -202,6 +223,7 @@ class ForecastReport:
         commit forecast; without ``cumulative``, that category's deals only. Their
         amounts add up to the figure exactly.
         """
+        cols = self._itemised()
         p = self._period(period)
         g = self._group(group)
         wanted_groups = {g} if own_only else self._subtree(g)
@@ -211,7 +233,6 @@ class ForecastReport:
             chosen = _counted(category)
             parts = CUMULATIVE[chosen] if cumulative else (chosen,)
             codes = {CATEGORY_CODES[c] for c in parts}
-        cols = self._columns
         name = self.periods[p].name
         found = []
         rows = zip(cols.periods, cols.groups, cols.categories, strict=True)
@@ -233,6 +254,7 @@ class ForecastReport:
     def excluded(self, reason: ExclusionReason | str) -> tuple[str, ...]:
         """The ids of the deals left out for ``reason`` (lost, omitted, no_close_date,
         outside_periods)."""
+        self._itemised()
         try:
             chosen = ExclusionReason(reason)
         except ValueError:
@@ -315,6 +337,79 @@ def forecast_columns(
     """
     ordered = check_periods(periods)
     code = _currency(currency)
+    keys, parents, labels, dimension = _grouping(groups, dimension)
+    counted = tally(columns, periods=len(ordered), groups=len(keys), engine=engine)
+    return _report(
+        counted,
+        ordered=ordered,
+        code=code,
+        groups=groups,
+        keys=keys,
+        parents=parents,
+        labels=labels,
+        dimension=dimension,
+        exclusions=exclusions,
+        columns=columns,
+    )
+
+
+def forecast_sums(
+    counted: Tally,
+    *,
+    periods: Iterable[Period],
+    groups: Hierarchy | Sequence[str | None],
+    currency: str,
+    dimension: Dimension | None = None,
+    exclusions: Iterable[Exclusion] = (),
+) -> ForecastReport:
+    """A forecast from sums already made — per period, group and category, as
+    :func:`~sfakit.forecast.columns.tally` makes them (a database's ``GROUP BY``, say).
+
+    ``counted`` has a cell per period (in order of their start) and group (as for
+    :func:`forecast_columns`: with a :class:`Hierarchy`, its nodes and one more for the
+    deals no node takes). The report rolls up exactly as one built from the deals; it is
+    not itemised (:meth:`ForecastReport.deals` needs the deals).
+
+    >>> from sfakit.forecast.calendar import FiscalCalendar
+    >>> sums = Tally(1, 1, [0, 500_00, 0, 0, 0, 2, 0, 0, 400_00, 0], Engine.PYTHON)
+    >>> q1 = FiscalCalendar.monthly().periods(2026, "quarter")[:1]
+    >>> report = forecast_sums(sums, periods=q1, groups=["rep_al"], currency="EUR")
+    >>> str(report.line("FY2026-Q1", "rep_al").total.commit_forecast), report.itemised
+    ('500.00 EUR', False)
+    """
+    ordered = check_periods(periods)
+    code = _currency(currency)
+    if not isinstance(counted, Tally):
+        raise ValidationError("$.counted", counted, "a Tally")
+    keys, parents, labels, dimension = _grouping(groups, dimension)
+    if (counted.periods, counted.groups) != (len(ordered), len(keys)):
+        raise ValidationError(
+            "$.counted",
+            (counted.periods, counted.groups),
+            f"sums for {len(ordered)} periods x {len(keys)} groups",
+        )
+    if len(counted.values) != counted.periods * counted.groups * WIDTH:
+        raise ValidationError(
+            "$.counted.values", len(counted.values), f"{WIDTH} values per period and group"
+        )
+    return _report(
+        counted,
+        ordered=ordered,
+        code=code,
+        groups=groups,
+        keys=keys,
+        parents=parents,
+        labels=labels,
+        dimension=dimension,
+        exclusions=exclusions,
+        columns=None,
+    )
+
+
+def _grouping(
+    groups: Hierarchy | Sequence[str | None], dimension: Dimension | None
+) -> tuple[tuple[str | None, ...], tuple[int, ...], tuple[str | None, ...], Dimension | None]:
+    """The group keys, parent indexes and labels (a hierarchy gets a last group None)."""
     if isinstance(groups, Hierarchy):
         keys: tuple[str | None, ...] = (*groups.keys, None)
         parents: tuple[int, ...] = (*groups.parent_indexes, -1)
@@ -329,7 +424,22 @@ def forecast_columns(
             raise ValidationError("$.groups", list(keys), "each group once")
         parents = (-1,) * len(keys)
         labels = (None,) * len(keys)
-    counted = tally(columns, periods=len(ordered), groups=len(keys), engine=engine)
+    return keys, parents, labels, dimension
+
+
+def _report(
+    counted: Tally,
+    *,
+    ordered: tuple[Period, ...],
+    code: str,
+    groups: Hierarchy | Sequence[str | None],
+    keys: tuple[str | None, ...],
+    parents: tuple[int, ...],
+    labels: tuple[str | None, ...],
+    dimension: Dimension | None,
+    exclusions: Iterable[Exclusion],
+    columns: ForecastColumns | None,
+) -> ForecastReport:
     totals = _cumulate(counted.values, parents, len(ordered))
     if isinstance(groups, Hierarchy) and not _used(counted, len(keys) - 1):
         # Drop the "no node" group: nothing landed there.

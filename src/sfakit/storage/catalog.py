@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from operator import attrgetter
 from typing import Any, Final
@@ -133,6 +134,7 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("lost_reason", _T),
         IndexSpec("last_open_stage", _T),
         IndexSpec("cycle_microseconds", _I),
+        IndexSpec("probability_basis_points", _I),
     ),
     "StageChange": (
         IndexSpec("opportunity_id", _T),
@@ -251,10 +253,29 @@ def _cycle_microseconds(entity: Any) -> int | None:
 
 _MICROSECOND: Final = timedelta(microseconds=1)
 
+#: ``probability_basis_points`` of an override finer than a basis point (12.345 %): no
+#: whole number of basis points holds it, so whoever needs it reads the deal itself.
+FINER_THAN_BASIS_POINTS: Final = -1
+
+
+def _probability_basis_points(entity: Any) -> int | None:
+    # The override in hundredths of a percent (12.5 % is 1250), stored so that a weighted
+    # forecast is computed from index columns without reading documents. Exact or absent:
+    # the percentage validator allows any number of decimals, and rounding one here would
+    # change a weighted figure (hence the marker, never a rounded value).
+    probability: Decimal | None = entity.probability_override
+    if probability is None:
+        return None
+    numerator, denominator = probability.as_integer_ratio()
+    points, rest = divmod(numerator * 100, denominator)
+    return points if rest == 0 else FINER_THAN_BASIS_POINTS
+
+
 #: Indexed values that are not attributes but computed from the entity when it is written.
 DERIVED: Final[Mapping[str, Callable[[Any], Any]]] = {
     "primary_email": _primary_email,
     "cycle_microseconds": _cycle_microseconds,
+    "probability_basis_points": _probability_basis_points,
 }
 
 
