@@ -10,7 +10,13 @@ import pytest
 import sfakit
 from sfakit import PluginError, hookimpl, hookspecs
 from sfakit.backends.memory import MemoryStorage
-from sfakit.plugins import DEFAULT_PLUGINS, call_hook, plugin_manager, storage_schemes
+from sfakit.plugins import (
+    DEFAULT_PLUGINS,
+    call_each,
+    call_hook,
+    plugin_manager,
+    storage_schemes,
+)
 
 
 def test_built_in_backends_are_registered_as_plugins() -> None:
@@ -185,3 +191,59 @@ def test_a_failing_payment_plugin_is_named() -> None:
         call_hook(pm, "sfakit_verify_payment", **_kwargs("card"))
     assert info.value.hook == "sfakit_verify_payment"
     assert "payment provider down" in str(info.value)
+
+
+# -- calling every plugin on its own (lead enrichment) -----------------------------------
+
+
+class FirstProposer:
+    @hookimpl
+    def sfakit_enrich_lead(self, lead: Any) -> Any:
+        return ["first"]
+
+
+class SecondProposer:
+    @hookimpl
+    def sfakit_enrich_lead(self) -> Any:  # a plugin names only the arguments it needs
+        return None
+
+
+def test_call_each_names_every_plugin_and_keeps_pluggys_order() -> None:
+    pm = plugin_manager([FirstProposer(), SecondProposer()], load_entry_points=False)
+    answers = call_each(pm, "sfakit_enrich_lead", lead="a lead")
+    # pluggy calls the plugin registered last first; instances are named by their class.
+    assert answers == [("SecondProposer", None), ("FirstProposer", ["first"])]
+    assert call_hook(pm, "sfakit_enrich_lead", lead="a lead") == [["first"]]
+
+
+def test_the_enrichment_hook_collects_every_plugins_answer() -> None:
+    opts = hookspecs.sfakit_enrich_lead.sfakit_spec  # type: ignore[attr-defined]
+    assert not opts.get("firstresult")
+
+
+class FailingProposer:
+    @hookimpl
+    def sfakit_enrich_lead(self, lead: Any) -> Any:
+        raise sfakit.ValidationError("$.confidence", 1.5, "a Decimal from 0 to 1")
+
+
+def test_call_each_turns_any_plugin_error_into_a_plugin_error() -> None:
+    pm = plugin_manager([FirstProposer(), FailingProposer()], load_entry_points=False)
+    with pytest.raises(PluginError) as info:
+        call_each(pm, "sfakit_enrich_lead", lead="a lead")
+    assert (info.value.plugin, info.value.hook) == ("FailingProposer", "sfakit_enrich_lead")
+    assert "$.confidence" in str(info.value)
+
+
+class WrappingProposer:
+    @hookimpl(wrapper=True)
+    def sfakit_enrich_lead(self, lead: Any) -> Any:
+        return (yield)
+
+
+def test_call_each_refuses_hook_wrappers() -> None:
+    pm = plugin_manager([WrappingProposer()], load_entry_points=False)
+    with pytest.raises(PluginError) as info:
+        call_each(pm, "sfakit_enrich_lead", lead="a lead")
+    assert info.value.plugin == "WrappingProposer"
+    assert "wrapper" in str(info.value)

@@ -34,9 +34,12 @@ from sfakit.model.checks import (
     email_address,
     id_of,
     instance_of,
+    non_negative_int,
     optional,
     plain_date,
     text,
+    to_tuple,
+    tuple_of,
 )
 from sfakit.model.ids import new_id
 from sfakit.model.money import Money
@@ -60,6 +63,7 @@ __all__ = [
     "OrderPlaced",
     "OrderReturned",
     "OrderShipped",
+    "RecordsMerged",
     "ReminderDue",
     "StageChanged",
     "TaskCreated",
@@ -306,6 +310,20 @@ class InteractionLogged(Event):
     channel: str = attrs.field(validator=_ref)
 
 
+@attrs.frozen(kw_only=True)
+class RecordsMerged(Event):
+    """Duplicate leads, contacts or accounts (``kind``) were merged into one survivor:
+    each of ``merged_ids`` is now a tombstone pointing at ``survivor_id``, and
+    ``repointed`` references of related records moved to it."""
+
+    type: ClassVar[str] = "records.merged"
+    kind: str = attrs.field(validator=_ref)
+    survivor_id: str = attrs.field(validator=_ref)
+    merged_ids: tuple[str, ...] = attrs.field(converter=to_tuple, validator=tuple_of(_ref))
+    by: str = attrs.field(validator=_ref)
+    repointed: int = attrs.field(default=0, validator=non_negative_int)
+
+
 #: Event type name → class.
 EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
     cls.type: cls
@@ -329,6 +347,7 @@ EVENT_TYPES: Final[Mapping[str, type[Event]]] = {
         ReminderDue,
         TaskCreated,
         InteractionLogged,
+        RecordsMerged,
     )
 }
 

@@ -12,13 +12,17 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from sfakit.model import Account, Order
+    from collections.abc import Sequence
+
+    from sfakit.model import Account, Lead, Order
     from sfakit.notifiers import Notifier
     from sfakit.orders import PaymentDecision
+    from sfakit.service.qualifying import EnrichmentProposal
     from sfakit.storage.api import Storage
 
 __all__ = [
     "hookspec",
+    "sfakit_enrich_lead",
     "sfakit_notifiers",
     "sfakit_open_storage",
     "sfakit_storage_schemes",
@@ -73,5 +77,23 @@ def sfakit_verify_payment(order: Order, account: Account) -> PaymentDecision | N
     do not write to sfakit's storage; the first plugin that returns a decision wins.
     The built-in :mod:`sfakit.default_payments` answers last: it approves orders on
     account terms and holds card orders.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def sfakit_enrich_lead(lead: Lead) -> Sequence[EnrichmentProposal] | None:
+    """Propose values for fields of ``lead`` (a firmographic lookup by email domain, a
+    company register, a postcode table): a list of
+    :class:`~sfakit.service.qualifying.EnrichmentProposal` — field, value, confidence
+    from 0 to 1, and the source it came from — or None (nothing to propose).
+
+    Called by ``Sfa.enrich_lead`` outside any storage transaction, once per plugin (every
+    plugin may propose; wrappers are not supported), so a plugin may call a remote
+    service; do not write to sfakit's storage. The service, not the plugin, decides
+    what is applied: by default only empty fields are filled, and each applied value is
+    recorded with the plugin's name, the time, the confidence and the old and new value.
+    Any exception, or a result that is not a list of proposals, becomes a
+    :class:`~sfakit.errors.PluginError` naming the plugin and this hook.
     """
     raise NotImplementedError

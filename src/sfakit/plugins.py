@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_PLUGINS",
     "ENTRY_POINT_GROUP",
     "PROJECT_NAME",
+    "call_each",
     "call_hook",
     "hookimpl",
     "plugin_manager",
@@ -87,6 +88,11 @@ def _name_of(plugin: object) -> str:
     return getattr(plugin, "__name__", type(plugin).__name__)
 
 
+def _readable_name(registered: str, plugin: object) -> str:
+    # pluggy names an instance registered without a name by its id(); its class says more.
+    return _name_of(plugin) if registered == str(id(plugin)) else registered
+
+
 def _culprit(pm: pluggy.PluginManager, hook: str, tb: TracebackType | None) -> str | None:
     """The name of the plugin whose hook function appears deepest in ``tb``."""
     codes = {
@@ -118,6 +124,46 @@ def call_hook(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> Any:
             plugin=plugin,
             hook=hook,
         ) from exc
+
+
+def call_each(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call every plugin's implementation of ``hook`` on its own, in pluggy's call order,
+    and return ``(plugin name, result)`` pairs, so a caller can record who said what.
+
+    A plugin is named as registered (a module by its name), an instance registered
+    without a name by its class. Each implementation gets the ``kwargs`` it names, as
+    pluggy passes them. Unlike :func:`call_hook`, every exception a plugin raises — an
+    sfakit error too — becomes a :class:`~sfakit.errors.PluginError` naming the plugin
+    and the hook: for the hooks called this way a plugin's error is never the caller's
+    input error. Hook wrappers are refused, since each implementation is called directly.
+
+    >>> pm = plugin_manager(load_entry_points=False)
+    >>> sorted(name for name, _ in call_each(pm, "sfakit_storage_schemes"))
+    ['sfakit.backends.memory', 'sfakit.backends.postgres', 'sfakit.backends.sqlite']
+    """
+    results: list[tuple[str, Any]] = []
+    # pluggy calls the last registered (and tryfirst) implementations first.
+    for impl in reversed(getattr(pm.hook, hook).get_hookimpls()):
+        name = _readable_name(impl.plugin_name, impl.plugin)
+        if impl.hookwrapper or impl.wrapper:
+            raise PluginError(
+                f"plugin {name!r} wraps hook {hook}, which is called once per plugin: "
+                "implement it without wrapper=True",
+                plugin=name,
+                hook=hook,
+            )
+        try:
+            result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {name!r} failed in hook {hook}: {type(exc).__name__}: {exc}",
+                plugin=name,
+                hook=hook,
+            ) from exc
+        results.append((name, result))
+    return results
 
 
 def storage_schemes(pm: pluggy.PluginManager) -> dict[str, list[str]]:

@@ -24,7 +24,6 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
-from sfakit.codec import from_json, to_json
 from sfakit.errors import ConflictError, DuplicateError, NotFoundError, ValidationError
 from sfakit.events import Event, LeadAssigned
 from sfakit.model import (
@@ -40,6 +39,7 @@ from sfakit.model import (
 )
 from sfakit.pipeline import PipelineSet
 from sfakit.service.outbox import emit
+from sfakit.service.settings import load_setting, store_setting
 from sfakit.storage.api import In, IsNull, Storage, Transaction
 from sfakit.storage.common import every_page
 from sfakit.territory import (
@@ -104,21 +104,21 @@ class Routing:
         """The object stored as setting ``name`` (a ``kind``) and its version, or
         NotFoundError."""
         with self.storage.transaction(readonly=True) as tx:
-            return _load(tx.get(Setting, setting_id(name)), kind)
+            return load_setting(tx.get(Setting, setting_id(name)), kind)
 
     def save_setting(self, name: str, value: object, *, expected_version: int | None) -> int:
         """Store ``value`` (any plain-data object) as setting ``name``; returns its new
         version. ``expected_version`` None creates it (DuplicateError if it exists),
         otherwise it must be the version read (ConflictError if not)."""
         with self.storage.transaction() as tx:
-            return _save(tx, name, value, expected_version, self.now()).version
+            return store_setting(tx, name, value, expected_version, self.now()).version
 
     def set_territory_tree(self, tree: TerritoryTree, *, expected_version: int | None) -> int:
         """Store the territory tree after checking every rep it names exists; returns the
         new version (see :meth:`save_setting` for ``expected_version``)."""
         with self.storage.transaction() as tx:
             check_roster(tree, every_page(tx, SalesRep))
-            return _save(tx, TERRITORY_TREE, tree, expected_version, self.now()).version
+            return store_setting(tx, TERRITORY_TREE, tree, expected_version, self.now()).version
 
     def territory_tree(self) -> TerritoryTree:
         """The stored territory tree (NotFoundError before :meth:`set_territory_tree`)."""
@@ -158,6 +158,7 @@ class Routing:
                     "owner_id": IsNull(),
                     "queue": IsNull(),
                     "status": In(OPEN_LEAD_STATUSES),
+                    "merged_into_id": IsNull(),
                 },
                 order_by="created_at",
                 limit=limit,
@@ -184,7 +185,7 @@ class Routing:
                         return result
                     tx.update(_assigned(record, result, index, now))
                     after = state.apply(result.change)
-                    _save(tx, ASSIGNMENT_STATE, after, state_version, now)
+                    store_setting(tx, ASSIGNMENT_STATE, after, state_version, now)
                     emit(tx, [_event(record, result, reps, now, result.trace.steps[-1])])
                 return result
             except (ConflictError, DuplicateError):
@@ -200,7 +201,7 @@ class Routing:
         its parts; mismatches are reported, not hidden."""
         with self.storage.transaction(readonly=True) as tx:
             quotas = every_page(tx, Quota, where={"period": period})
-            tree = _load(tx.get(Setting, setting_id(TERRITORY_TREE)), TerritoryTree)[0]
+            tree = load_setting(tx.get(Setting, setting_id(TERRITORY_TREE)), TerritoryTree)[0]
         return quota_rollup(tree, quotas, period)
 
     # -- realignment ----------------------------------------------------------------
@@ -232,7 +233,7 @@ class Routing:
         _check_batch_size(batch_size)
         with self.storage.transaction() as tx:
             check_roster(new_tree, every_page(tx, SalesRep))
-            _save(tx, TERRITORY_TREE, new_tree, expected_tree_version, self.now())
+            store_setting(tx, TERRITORY_TREE, new_tree, expected_tree_version, self.now())
         report = self._apply_moves(plan.moves, batch_size)
         return attrs.evolve(report, pinned=plan.pinned)
 
@@ -291,7 +292,7 @@ class Routing:
         cached = cache.get(setting.id)
         if cached is not None and cached[0] == setting.version:
             return cached[1]
-        index = compile_index(_load(setting, TerritoryTree)[0])
+        index = compile_index(load_setting(setting, TerritoryTree)[0])
         cache[setting.id] = (setting.version, index)
         return index
 
@@ -299,12 +300,14 @@ class Routing:
         found = tx.find(Setting, setting_id(ASSIGNMENT_STATE))
         if found is None:
             return AssignmentState(), None
-        return _load(found, AssignmentState)
+        return load_setting(found, AssignmentState)
 
     def _open_items(self, tx: Transaction) -> dict[str, int]:
         counts: dict[str, int] = {}
         for row in tx.aggregate(
-            Lead, group_by=["owner_id"], where={"status": In(OPEN_LEAD_STATUSES)}
+            Lead,
+            group_by=["owner_id"],
+            where={"status": In(OPEN_LEAD_STATUSES), "merged_into_id": IsNull()},
         ):
             if row.key[0] is not None:
                 counts[row.key[0]] = counts.get(row.key[0], 0) + row.count
@@ -317,42 +320,16 @@ class Routing:
         return counts
 
     def _subjects(self, tx: Transaction) -> list[RoutingSubject]:
-        leads = every_page(tx, Lead, where={"status": In(OPEN_LEAD_STATUSES)})
-        accounts = every_page(tx, Account)
+        # Tombstones of merged records stay where they were: only live records move.
+        live = {"merged_into_id": IsNull()}
+        leads = every_page(tx, Lead, where={"status": In(OPEN_LEAD_STATUSES), **live})
+        accounts = every_page(tx, Account, where=live)
         return [_subject(lead) for lead in leads] + [_subject(a) for a in accounts]
 
 
 def _check_batch_size(batch_size: object) -> None:
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValidationError("$.batch_size", batch_size, "a whole number of at least 1")
-
-
-def _load(setting: Setting, kind: type[T]) -> tuple[T, int]:
-    if setting.kind != kind.__name__:
-        raise ValidationError(f"$.{setting.name}.kind", setting.kind, repr(kind.__name__))
-    return from_json(kind, setting.data), setting.version
-
-
-def _save(
-    tx: Transaction, name: str, value: object, expected_version: int | None, now: datetime
-) -> Setting:
-    data = to_json(value)
-    kind = type(value).__name__
-    if expected_version is None:
-        return tx.insert(
-            Setting(
-                id=setting_id(name), name=name, kind=kind, data=data, created_at=now, updated_at=now
-            )
-        )
-    current = tx.get(Setting, setting_id(name))
-    if current.version != expected_version:
-        raise ConflictError(
-            "Setting",
-            current.id,
-            expected_version=expected_version,
-            current_version=current.version,
-        )
-    return tx.update(current.evolve(kind=kind, data=data, updated_at=max(now, current.updated_at)))
 
 
 def _subject(record: Lead | Account) -> RoutingSubject:

@@ -118,6 +118,8 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("queue", _T),
         IndexSpec("territory_key", _T),
         IndexSpec("merged_into_id", _T),
+        IndexSpec("converted_account_id", _T),
+        IndexSpec("converted_contact_id", _T),
     ),
     "Opportunity": (
         IndexSpec("account_id", _T),
@@ -131,6 +133,7 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("product_line", _T),
         IndexSpec("source", _T),
         IndexSpec("forecast_category_override", _T),
+        IndexSpec("primary_contact_id", _T),
         IndexSpec("lost_reason", _T),
         IndexSpec("last_open_stage", _T),
         IndexSpec("cycle_microseconds", _I),
@@ -159,6 +162,7 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("by", _T),
         IndexSpec("channel", _T),
         IndexSpec("occurred_at", _DT),
+        IndexSpec("related_to", _T),
     ),
     "Product": (
         IndexSpec("sku", _T, unique=True),
@@ -174,12 +178,14 @@ _INDEXES: Final[dict[str, tuple[IndexSpec, ...]]] = {
         IndexSpec("standing_order_id", _T),
         IndexSpec("confirmation_number", _T, unique=True),
         IndexSpec("occurrence_key", _T, unique=True),
+        IndexSpec("contact_id", _T),
     ),
     "StandingOrder": (
         IndexSpec("account_id", _T),
         IndexSpec("status", _T),
         IndexSpec("owner_id", _T),
         IndexSpec("next_due_at", _DT),
+        IndexSpec("contact_id", _T),
     ),
     "Territory": (
         IndexSpec("key", _T, unique=True),

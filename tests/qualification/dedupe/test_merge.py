@@ -35,7 +35,7 @@ props = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-FIXED = {"id", "created_at", "updated_at", "version"}
+FIXED = {"id", "created_at", "updated_at", "version", "merged_into_id"}
 
 ACCOUNTS = ("acct_0", "acct_1", "acct_2", "acct_other")
 CONTACTS = ("cont_0", "cont_1", "cont_2", "cont_other")

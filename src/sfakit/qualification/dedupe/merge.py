@@ -94,7 +94,8 @@ REFERENCES: Final[dict[type, tuple[str, ...]]] = {
     Account: ("parent_id",),
     Lead: ("converted_account_id", "converted_contact_id"),
 }
-_FIXED: Final = frozenset({"id", "created_at", "updated_at", "version"})
+# merged_into_id is the tombstone mark the service sets, never a value to merge.
+_FIXED: Final = frozenset({"id", "created_at", "updated_at", "version", "merged_into_id"})
 
 
 def _mergeable_fields(cls: type) -> tuple[str, ...]:
