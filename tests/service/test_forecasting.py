@@ -646,3 +646,27 @@ def test_pushed_down_forecasts_equal_the_in_memory_ones(
         assert _figures(after) == _figures(
             service.forecast(names, by=by, currency=currency, itemised=True)
         )
+
+
+def test_recurring_revenue_projects_the_standing_orders_not_yet_ordered(sfa: Sfa) -> None:
+    from zoneinfo import ZoneInfo
+
+    from sfakit.model import Account, OrderLine, Product, RecurrenceSpec
+
+    hotel = sfa.create(Account, name="Brightside")
+    bulb = sfa.create(Product, sku="LED", name="Bulb", unit_price=Money.of("1.20", "EUR"))
+    sfa.create_standing_order(
+        account_id=hotel.id,
+        currency="EUR",
+        lines=[OrderLine(product_id=bulb.id, quantity=1000, unit_price=bulb.unit_price)],
+        schedule=RecurrenceSpec(
+            rule="FREQ=MONTHLY",
+            start=datetime(2026, 3, 10, 8, tzinfo=ZoneInfo("Europe/Berlin")),
+            timezone="Europe/Berlin",
+        ),
+    )
+    before = sfa.recurring_revenue(["FY2026-Q1", "FY2026-Q2"], currency="EUR")
+    assert [line.occurrences for line in before.lines] == [1, 3]
+    sfa.run_due(datetime(2026, 3, 10, 12, tzinfo=UTC))  # March is ordered now
+    after = sfa.recurring_revenue("FY2026-Q1", currency="EUR")
+    assert (after.lines[0].occurrences, after.lines[0].amount) == (0, Money.of(0, "EUR"))

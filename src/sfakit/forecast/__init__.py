@@ -18,6 +18,8 @@ results out; no storage, no clock.
   coverage, rolled up.
 * :mod:`~sfakit.forecast.currency` — :class:`RateTable` of dated rates, exact conversion.
 * :mod:`~sfakit.forecast.accuracy` — :func:`accuracy`: MAPE, WMAPE and bias.
+* :mod:`~sfakit.forecast.recurring` — :func:`project_recurring`: standing orders' revenue
+  per period, reported apart.
 
 (Statistical forecasts live in :mod:`sfakit.forecast.stats`.)
 
@@ -78,10 +80,14 @@ from sfakit.forecast.hierarchy import (
 )
 from sfakit.forecast.periods import Period, PeriodKind, PeriodName, parse_period_name
 from sfakit.forecast.quota import Attainment, AttainmentReport, QuotaSource, Ratio, attainment
+from sfakit.forecast.recurring import RecurringLine, RecurringProjection, project_recurring
 from sfakit.forecast.rollup import ForecastReport, forecast, forecast_columns, forecast_sums
 from sfakit.forecast.snapshots import ForecastSnapshot, SnapshotLine, snapshot
 
 __all__ = [
+    "RecurringLine",
+    "RecurringProjection",
+    "project_recurring",
     "CATEGORY_CODES",
     "COUNTED",
     "AccuracyPoint",

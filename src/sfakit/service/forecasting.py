@@ -82,6 +82,7 @@ from sfakit.forecast import (
 from sfakit.forecast import Engine as TallyEngine
 from sfakit.forecast._checks import round_half_up
 from sfakit.forecast.columns import WIDTH
+from sfakit.forecast.recurring import RecurringProjection, project_recurring
 from sfakit.forecast.stats import (
     DealChance,
     Engine,
@@ -98,6 +99,8 @@ from sfakit.model import (
     SalesRep,
     Setting,
     StageChange,
+    StandingOrder,
+    StandingOrderStatus,
     setting_id,
 )
 from sfakit.model.currencies import MINOR_UNITS
@@ -109,6 +112,8 @@ from sfakit.storage.api import Capability, In, Range, Transaction
 from sfakit.storage.catalog import FINER_THAN_BASIS_POINTS
 from sfakit.storage.common import every_page
 from sfakit.territory import TerritoryTree
+
+_PROJECTED_STATUSES = (StandingOrderStatus.ACTIVE, StandingOrderStatus.PAUSED)
 
 __all__ = [
     "EXCHANGE_RATES",
@@ -228,6 +233,17 @@ class Forecasting(Selling):
             names = tuple(p.name for p in plan.periods)
             quotas = every_page(tx, Quota, where={"period": In(names)})
         return attainment(report, quotas, rates=plan.rates)
+
+    def recurring_revenue(
+        self, period: str | Sequence[str], *, currency: str | None = None
+    ) -> RecurringProjection:
+        """What the stored standing orders will bring in each period, from their
+        schedules, not counting occurrences already ordered — reported apart from the
+        pipeline forecast (see :mod:`sfakit.forecast.recurring`)."""
+        with self.storage.transaction(readonly=True) as tx:
+            plan = self._plan(tx, period, "owner", currency)
+            standing = every_page(tx, StandingOrder, where={"status": In(_PROJECTED_STATUSES)})
+        return project_recurring(standing, plan.periods, currency=plan.currency, rates=plan.rates)
 
     def forecast_range(
         self,
