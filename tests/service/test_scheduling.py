@@ -313,3 +313,75 @@ def test_processes_killed_and_restarted_create_each_occurrence_once(
         p.join(timeout=300)
         assert p.exitcode == 0
     _check(url, expected)
+
+
+SCALE = 10_000
+SCALE_RUN_AT = datetime(2026, 2, 1, 12, tzinfo=UTC)
+
+
+def _ten_thousand(url: str) -> int:
+    """10k standing orders, each due once by SCALE_RUN_AT; stored in one batch."""
+    start = datetime(2026, 1, 2, tzinfo=UTC)
+    with sfakit.open(url, clock=ManualClock(start), load_entry_points=False) as sfa:
+        accounts = [Account(name=f"Customer {n}", created_at=start) for n in range(SCALE // 20)]
+        line = OrderLine(product_id="prod_bulb", quantity=10, unit_price=Money.of("1", "EUR"))
+        standing = []
+        for n in range(SCALE):
+            first = datetime(2026, 1, 5 + n % 25, 6 + n % 12, tzinfo=BERLIN)
+            spec = RecurrenceSpec(
+                rule="FREQ=MONTHLY;INTERVAL=2" if n % 2 else "FREQ=MONTHLY",
+                start=first,
+                timezone="Europe/Berlin",
+            )
+            standing.append(
+                StandingOrder(
+                    account_id=accounts[n % len(accounts)].id,
+                    currency="EUR",
+                    lines=[line],
+                    schedule=spec,
+                    next_due_at=first,
+                    created_at=start,
+                )
+            )
+        with sfa.transaction() as tx:
+            tx.insert_many(accounts)
+            tx.insert_many(standing)
+    return SCALE  # every schedule has exactly one occurrence in January
+
+
+def _run_scale(url: str, batch: int) -> None:
+    with sfakit.open(url, clock=ManualClock(SCALE_RUN_AT), load_entry_points=False) as sfa:
+        sfa.run_due(SCALE_RUN_AT, batch=batch)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_eight_processes_over_ten_thousand_standing_orders_order_each_occurrence_once(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    make: Callable[[], str] = request.getfixturevalue(
+        "sqlite_urls" if backend == "sqlite" else "postgres_schemas"
+    )
+    url = make()
+    expected = _ten_thousand(url)
+    context = multiprocessing.get_context("spawn")
+    batches = (100, 100, 50, 200, 100, 25, 100, 400)
+    workers = [context.Process(target=_run_scale, args=(url, b)) for b in batches]
+    for p in workers:
+        p.start()
+    _wait_for_first_orders(url)
+    time.sleep(0.5)
+    for p in workers[1::3]:  # kill some mid-run
+        p.kill()
+    for p in workers:
+        p.join(timeout=600)
+    restarted = [context.Process(target=_run_scale, args=(url, 100)) for _ in range(2)]
+    for p in restarted:
+        p.start()
+    for p in restarted:
+        p.join(timeout=600)
+        assert p.exitcode == 0
+    with sfakit.open(url, clock=ManualClock(SCALE_RUN_AT), load_entry_points=False) as sfa:
+        orders = _every_order(sfa)
+        assert len(orders) == expected
+        assert len({o.occurrence_key for o in orders}) == expected
+        assert {o.status for o in orders} == {OrderStatus.ON_ACCOUNT}  # each one placed
