@@ -303,25 +303,21 @@ def after_delivery(
     """Follow-ups for orders delivered at least ``rule.days`` days ago; keyed by order."""
     _check_kind(rule, FollowUpKind.AFTER_DELIVERY)
     _check_now(now)
-    result = []
-    for order_id, account_id, account_name, owner, at in delivered:
-        zone = zones.get(owner) if owner else None
-        day = _local_today(at, zone) + timedelta(days=rule.days)
-        if day <= _local_today(now, zone):
-            result.append(
-                _follow_up(
-                    rule,
-                    order_id,
-                    day,
-                    zone,
-                    owner=owner,
-                    account=account_id,
-                    account_name=account_name,
-                    related=order_id,
-                    on=_local_today(at, zone),
-                )
-            )
-    return result
+    found = (
+        _days_after(
+            rule,
+            order_id,
+            at,
+            account_id=account_id,
+            account_name=account_name,
+            owner=owner,
+            now=now,
+            zones=zones,
+            dated=False,
+        )
+        for order_id, account_id, account_name, owner, at in delivered
+    )
+    return [up for up in found if up is not None]
 
 
 #: An account and when it last ordered: (account id, account name, owner id, last
@@ -340,26 +336,21 @@ def no_order_since(
     days ago. The key includes that date, so a new order starts a new episode."""
     _check_kind(rule, FollowUpKind.NO_ORDER_SINCE)
     _check_now(now)
-    result = []
-    for account_id, account_name, owner, last in accounts:
-        zone = zones.get(owner) if owner else None
-        since = _local_today(last, zone)
-        day = since + timedelta(days=rule.days)
-        if day <= _local_today(now, zone):
-            result.append(
-                _follow_up(
-                    rule,
-                    f"{account_id}:{since.isoformat()}",
-                    day,
-                    zone,
-                    owner=owner,
-                    account=account_id,
-                    account_name=account_name,
-                    related=account_id,
-                    on=since,
-                )
-            )
-    return result
+    found = (
+        _days_after(
+            rule,
+            account_id,
+            last,
+            account_id=account_id,
+            account_name=name,
+            owner=owner,
+            now=now,
+            zones=zones,
+            dated=True,
+        )
+        for account_id, name, owner, last in accounts
+    )
+    return [up for up in found if up is not None]
 
 
 #: An open opportunity and its last activity: (opportunity id, account id, owner id,
@@ -378,23 +369,51 @@ def idle_opportunities(
     by opportunity and the date of the last touch (new activity, new episode)."""
     _check_kind(rule, FollowUpKind.OPPORTUNITY_IDLE)
     _check_now(now)
-    result = []
-    for opportunity_id, account_id, owner, last in opportunities:
-        zone = zones.get(owner) if owner else None
-        since = _local_today(last, zone)
-        day = since + timedelta(days=rule.days)
-        if day <= _local_today(now, zone):
-            result.append(
-                _follow_up(
-                    rule,
-                    f"{opportunity_id}:{since.isoformat()}",
-                    day,
-                    zone,
-                    owner=owner,
-                    account=account_id,
-                    account_name=None,
-                    related=opportunity_id,
-                    on=since,
-                )
-            )
-    return result
+    found = (
+        _days_after(
+            rule,
+            deal_id,
+            last,
+            account_id=account_id,
+            account_name=None,
+            owner=owner,
+            now=now,
+            zones=zones,
+            dated=True,
+        )
+        for deal_id, account_id, owner, last in opportunities
+    )
+    return [up for up in found if up is not None]
+
+
+def _days_after(
+    rule: FollowUpRule,
+    record_id: str,
+    moment: datetime,
+    *,
+    account_id: str,
+    account_name: str | None,
+    owner: str | None,
+    now: datetime,
+    zones: Mapping[str, str | None],
+    dated: bool,
+) -> FollowUp | None:
+    # ``rule.days`` after ``moment`` (both days in the owner's zone) has come: a follow-up
+    # keyed by the record, and by that day too when each such day starts a new episode.
+    zone = zones.get(owner) if owner else None
+    since = _local_today(moment, zone)
+    day = since + timedelta(days=rule.days)
+    if day > _local_today(now, zone):
+        return None
+    key = f"{record_id}:{since.isoformat()}" if dated else record_id
+    return _follow_up(
+        rule,
+        key,
+        day,
+        zone,
+        owner=owner,
+        account=account_id,
+        account_name=account_name,
+        related=record_id,
+        on=since,
+    )

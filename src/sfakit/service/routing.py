@@ -183,7 +183,16 @@ class Routing:
                     )
                     if subject.pinned or not _changes(record, result):
                         return result
-                    tx.update(_assigned(record, result, index, now))
+                    tx.update(
+                        _placed(
+                            record,
+                            owner=result.owner,
+                            territory=result.territory,
+                            queue=result.queue,
+                            index=index,
+                            now=now,
+                        )
+                    )
                     after = state.apply(result.change)
                     store_setting(tx, ASSIGNMENT_STATE, after, state_version, now)
                     emit(tx, [_event(record, result, reps, now, result.trace.steps[-1])])
@@ -275,7 +284,16 @@ class Routing:
                         stale.append((move.subject_id, why))
                         continue
                     assert record is not None
-                    tx.update(_moved(record, move, index, now))
+                    tx.update(
+                        _placed(
+                            record,
+                            owner=move.to_owner,
+                            territory=move.to_territory,
+                            queue=move.to_queue,
+                            index=index,
+                            now=now,
+                        )
+                    )
                     events.append(_move_event(record, move, reps, now))
                     moved.append(move.subject_id)
                 emit(tx, events)
@@ -357,29 +375,23 @@ def _territory_id(index: RoutingIndex, key: str | None) -> Any:
         return None
 
 
-def _assigned(record: Routed, result: RoutingResult, index: RoutingIndex, now: datetime) -> Routed:
-    changes: dict[str, Any] = {
-        "owner_id": result.owner,
-        "territory_key": result.territory,
-        "territory_id": _territory_id(index, result.territory),
-        "updated_at": max(now, record.updated_at),
-    }
-    if isinstance(record, Lead):
-        changes["queue"] = result.queue
-    return record.evolve(**changes)
-
-
-def _moved(
-    record: Lead | Account, move: Move, index: RoutingIndex, now: datetime
+def _placed(
+    record: Lead | Account,
+    *,
+    owner: SalesRepId | None,
+    territory: str | None,
+    queue: str | None,
+    index: RoutingIndex,
+    now: datetime,
 ) -> Lead | Account:
     changes: dict[str, Any] = {
-        "owner_id": move.to_owner,
-        "territory_key": move.to_territory,
-        "territory_id": _territory_id(index, move.to_territory),
+        "owner_id": owner,
+        "territory_key": territory,
+        "territory_id": _territory_id(index, territory),
         "updated_at": max(now, record.updated_at),
     }
     if isinstance(record, Lead):
-        changes["queue"] = move.to_queue
+        changes["queue"] = queue  # an account has no queue: it stays without owner
     return record.evolve(**changes)
 
 
