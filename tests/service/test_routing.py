@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sfakit
 from sfakit import ConflictError, ManualClock, Sfa, ValidationError
@@ -281,6 +285,77 @@ def test_concurrent_processes_assign_each_lead_once_within_capacity(
         p.join(timeout=300)
         assert p.exitcode == 0
     _check_exactly_once(url, lead_ids)
+
+
+def _route_unassigned(url: str, batch_size: int) -> None:
+    with sfakit.open(url, clock=ManualClock(START), load_entry_points=False) as sfa:
+        sfa.route_unassigned_leads(limit=LEADS, batch_size=batch_size)
+
+
+def test_concurrent_batched_routers_assign_each_lead_once_within_capacity(
+    storage_url: str,
+) -> None:
+    lead_ids = _prepare(storage_url)
+    errors: list[BaseException] = []
+
+    def run(batch_size: int) -> None:
+        try:
+            _route_unassigned(storage_url, batch_size)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(size,)) for size in (1, 3, 7, 40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+    _check_exactly_once(storage_url, lead_ids)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    countries=st.lists(st.sampled_from(["DE", "AT", "FR", "JP", None]), max_size=25),
+    batch_size=st.integers(min_value=1, max_value=30),
+    capacity=st.one_of(st.none(), st.integers(min_value=0, max_value=6)),
+)
+def test_routing_in_batches_decides_as_routing_one_lead_at_a_time(
+    countries: list[str | None], batch_size: int, capacity: int | None
+) -> None:
+    def book(name: str) -> tuple[Sfa, list[str]]:
+        sfa = sfakit.open(f"memory://{name}-{uuid.uuid4().hex}", clock=ManualClock(START))
+        _team(sfa, capacity=capacity)
+        sfa.set_territory_tree(_tree(), expected_version=None)
+        ids = []
+        for n, country in enumerate(countries):
+            ids.append(_lead(sfa, country, n).id)
+            sfa.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
+        return sfa, ids
+
+    one_by_one, ids = book("single")
+    batched, batched_ids = book("batched")
+    with one_by_one, batched:
+        single = [one_by_one.route_lead(lead_id) for lead_id in ids]
+        many = batched.route_unassigned_leads(batch_size=batch_size)
+        # Only leads routing placed somewhere are no longer unassigned.
+        assert [(r.owner, r.territory, r.queue) for r in many] == [
+            (r.owner, r.territory, r.queue) for r in single
+        ]
+
+        def placed(sfa: Sfa, lead_ids: list[str]) -> list[tuple[object, ...]]:
+            return [
+                (lead.owner_id, lead.territory_key, lead.queue)
+                for lead in (sfa.get(Lead, i) for i in lead_ids)
+            ]
+
+        assert placed(batched, batched_ids) == placed(one_by_one, ids)
+        assert [(e.owner_id, e.territory_key, e.queue) for e in _assignments(batched)] == [
+            (e.owner_id, e.territory_key, e.queue) for e in _assignments(one_by_one)
+        ]
+        assert batched.assignment_state() == one_by_one.assignment_state()
+        assert batched.route_unassigned_leads(batch_size=batch_size) == [
+            r for r in many if r.owner is None and r.queue is None
+        ]
 
 
 def test_a_bad_batch_size_is_a_validation_error(sfa: Sfa) -> None:

@@ -57,6 +57,7 @@ from sfakit.territory import (
     plan_realignment,
     quota_rollup,
     route,
+    route_many,
 )
 
 __all__ = ["RealignmentReport", "Routing", "TERRITORY_TREE", "ASSIGNMENT_STATE"]
@@ -148,9 +149,18 @@ class Routing:
         routed to a queue keeps no owner, and the event names the queue)."""
         return self._route(Account, account_id, sticky=sticky, explain=explain)
 
-    def route_unassigned_leads(self, *, limit: int = 1000) -> list[RoutingResult]:
+    def route_unassigned_leads(
+        self, *, limit: int = 1000, batch_size: int = 100
+    ) -> list[RoutingResult]:
         """Route up to ``limit`` open leads that have neither an owner nor a queue, oldest
-        first, each in its own transaction."""
+        first, ``batch_size`` per transaction.
+
+        Within a batch each decision sees the ones before it (as
+        :func:`~sfakit.territory.route_many` does), and the batch writes its leads and the
+        assignment state at the versions it read — so a batch is exactly as safe as one
+        :meth:`route_lead` per lead, and much faster. If another writer got there first
+        the whole batch is routed again, seeing that writer's decisions."""
+        _check_batch_size(batch_size)
         with self.storage.transaction(readonly=True) as tx:
             page = tx.query(
                 Lead,
@@ -163,7 +173,46 @@ class Routing:
                 order_by="created_at",
                 limit=limit,
             )
-        return [self.route_lead(lead.id) for lead in page.items]
+        ids = [lead.id for lead in page.items]
+        results: list[RoutingResult] = []
+        for start in range(0, len(ids), batch_size):
+            results += self._route_leads(ids[start : start + batch_size])
+        return results
+
+    def _route_leads(self, lead_ids: Sequence[str]) -> list[RoutingResult]:
+        for attempt in range(ROUTING_RETRIES):
+            try:
+                with self.storage.transaction() as tx:
+                    leads = [tx.get(Lead, lead_id) for lead_id in lead_ids]
+                    index = self._index(tx)
+                    state, state_version = self._state(tx)
+                    state = attrs.evolve(state, open_items=self._open_items(tx))
+                    reps = {rep.id: rep for rep in every_page(tx, SalesRep)}
+                    now = self.now()
+                    subjects = [_subject(lead) for lead in leads]
+                    batch = route_many(subjects, index, state, now, reps=reps)
+                    events: list[Event] = []
+                    for lead, subject, result in zip(leads, subjects, batch.results, strict=True):
+                        if subject.pinned or not _changes(lead, result):
+                            continue
+                        placed = _placed(
+                            lead,
+                            owner=result.owner,
+                            territory=result.territory,
+                            queue=result.queue,
+                            index=index,
+                            now=now,
+                        )
+                        tx.update(placed)
+                        events.append(_event(lead, result, reps, now, result.trace.steps[-1]))
+                    if events:
+                        store_setting(tx, ASSIGNMENT_STATE, batch.state, state_version, now)
+                        emit(tx, events)
+                return list(batch.results)
+            except (ConflictError, DuplicateError):
+                if attempt == ROUTING_RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _route(
         self, kind: type[Routed], record_id: str, *, sticky: bool, explain: bool
