@@ -59,6 +59,7 @@ PUBLIC_MODULES = (
     "sfakit.forecast.stats",
     "sfakit.qualification",
     "sfakit.qualification.dedupe",
+    "sfakit.report",
 )
 
 #: Modules that are still being written: a page importing one is skipped until it exists.

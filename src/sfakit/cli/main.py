@@ -268,6 +268,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     _json(analytics)
 
+    sales_report = _command(
+        commands,
+        "report",
+        "sfakit.cli.report:report",
+        "the sales report: funnel, where deals are lost, sales cycle, lead conversion by "
+        "region, forecast range, standing orders due next week",
+    )
+    sales_report.add_argument(
+        "--period",
+        metavar="PERIOD",
+        help="the fiscal period to forecast, such as FY2027-Q1 "
+        "(default: the quarter after the one of --as-of)",
+    )
+    sales_report.add_argument(
+        "--as-of",
+        dest="as_of",
+        type=_moment,
+        metavar="MOMENT",
+        help="the report's moment (ISO 8601 with offset, or a date; default: now)",
+    )
+    sales_report.add_argument("--pipeline", metavar="KEY", help="default: the first pipeline")
+    sales_report.add_argument(
+        "--currency",
+        metavar="CODE",
+        help="forecast currency (default: the exchange rates' corporate currency)",
+    )
+    sales_report.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="forecast simulation seed (default: 0)"
+    )
+    sales_report.add_argument(
+        "--runs", type=int, default=2000, metavar="N", help="simulation runs (default: 2000)"
+    )
+    sales_report.add_argument(
+        "--html", metavar="FILE", help="write the report to FILE as one self-contained HTML page"
+    )
+    _json(sales_report)
+
     rules = commands.add_parser(
         "rules", help="check rule files", description="check rule files", epilog=_EPILOG
     )
