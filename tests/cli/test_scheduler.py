@@ -16,7 +16,10 @@ from typing import IO
 import pytest
 
 import sfakit
+from sfakit.events import LeadCaptured
 from sfakit.model import Order
+from sfakit.notifiers.memory import MemoryNotifier
+from sfakit.service.outbox import emit
 
 from .conftest import Cli
 from .support import Book
@@ -49,7 +52,7 @@ def test_run_due_as_json_lists_the_orders(cli: Cli, book: Book) -> None:
     data = json.loads(ran.out)
     assert len(data["run"]["created"]) == 1
     assert data["run"]["follow_ups"] == {"tasks": [], "emails": [], "already": [], "unowned": []}
-    assert data["dispatch"]["fanned_out"] >= 1
+    assert data["dispatch"]["waiting"] >= 1  # no notifier installed: left in the outbox
 
 
 # -- the worker, as a real process receiving real signals ----------------------------
@@ -218,3 +221,51 @@ def test_a_second_signal_stops_the_worker_at_once_with_130(
     assert (marks / "passes").read_text().split() == ["started"]
     with sfakit.open(book.url, load_entry_points=False) as sfa:
         assert sfa.query(Order).items == ()
+
+
+# -- without a notifier installed, events stay in the outbox -------------------------
+
+
+def test_run_due_without_notifiers_leaves_the_events_and_warns(cli: Cli, book: Book) -> None:
+    ran = cli("--db", book.url, "run-due", "--now", "2026-03-31T12:00:00Z", "--json")
+    assert ran.code == 0, ran.err
+    data = json.loads(ran.out)
+    waiting = data["dispatch"]["waiting"]
+    assert waiting >= 2  # at least the two orders placed
+    assert data["dispatch"]["fanned_out"] == 0
+    assert ran.err == (
+        f"sfakit: warning: no notifier installed: {waiting} events left in the outbox "
+        "for a dispatcher with notifiers\n"
+    )
+    inbox = MemoryNotifier()
+    with sfakit.open(book.url, plugins=[inbox], load_entry_points=False) as sfa:
+        recorded = [event.id for _, event in sfa.events()]
+        assert len(recorded) == waiting
+        assert sfa.dispatch_pending().delivered == waiting
+        assert sfa.dispatch_pending().idle
+    assert sorted(event.id for event in inbox.events) == sorted(recorded)  # each once
+
+
+def test_run_due_with_nothing_waiting_warns_of_nothing(cli: Cli, url: str) -> None:
+    ran = cli("--db", url, "run-due")
+    assert (ran.code, ran.err) == (0, "")
+
+
+def test_the_worker_warns_once_while_the_same_events_wait(
+    book: Book, workers: list[Worker]
+) -> None:
+    argv = [sys.executable, "-m", "sfakit.cli.main", "--db", book.url, "worker"]
+    worker = Worker([*argv, "--interval", "0.01"])
+    workers.append(worker)
+    first = worker.err.expect("sfakit: warning: no notifier installed: ")
+    waiting = int(first.split("installed: ")[1].split()[0])
+    with sfakit.open(book.url, load_entry_points=False) as sfa, sfa.transaction() as tx:
+        emit(tx, [LeadCaptured(lead_id="lead_new", occurred_at=sfa.now())])
+    worker.err.expect(f"no notifier installed: {waiting + 1} events left")
+    worker.signal(signal.SIGTERM)
+    code, _, err = worker.finish()
+    assert code == 0, err
+    # Said when the number changed, not on each of the passes in between.
+    assert err.count("no notifier installed") == 2
+    with sfakit.open(book.url, load_entry_points=False) as sfa:
+        assert sfa.dispatch_pending().waiting == len(sfa.events()) == waiting + 1

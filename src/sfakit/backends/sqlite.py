@@ -1,9 +1,10 @@
 """``sqlite:///path/to/file.db``: the embedded default backend.
 
-One file, WAL journal, one connection per thread. Write transactions start with
-``BEGIN IMMEDIATE``, so SQLite's single writer is taken up front and a transaction never
-fails half-way for want of the write lock; a writer waits up to the busy timeout
-(``?busy_timeout=5000`` milliseconds by default) and then fails with a
+One file, WAL journal, one connection per thread, closed when the thread ends (so a
+server that starts a thread per request does not keep a connection per request). Write
+transactions start with ``BEGIN IMMEDIATE``, so SQLite's single writer is taken up front
+and a transaction never fails half-way for want of the write lock; a writer waits up to
+the busy timeout (``?busy_timeout=5000`` milliseconds by default) and then fails with a
 :class:`~sfakit.errors.StorageError`. The schema is created on first open and its
 version recorded; a file written by a newer schema is refused.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -123,15 +125,18 @@ class SqliteStorage:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        # Every open connection and the thread it belongs to (None: the shared one).
+        self._connections: dict[sqlite3.Connection, threading.Thread | None] = {}
+        # Re-entrant: ``_forget`` runs from a finalizer, whenever a thread's values are
+        # freed, which must not deadlock even if that thread holds the lock.
+        self._lock = threading.RLock()
         self._closed = False
         self._in_memory = path == ":memory:"
         self._shared: sqlite3.Connection | None = None
         self._shared_lock = threading.RLock()
         self._migrate()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, owner: threading.Thread | None) -> sqlite3.Connection:
         try:
             conn = sqlite3.connect(
                 self.path,
@@ -146,20 +151,34 @@ class SqliteStorage:
         except sqlite3.Error as exc:
             raise StorageError(f"{self.url}: cannot open the SQLite database: {exc}") from exc
         with self._lock:
-            self._connections.append(conn)
+            self._close_connections_of_ended_threads()
+            self._connections[conn] = owner
         return conn
+
+    def _close_connections_of_ended_threads(self) -> None:
+        """Close what :class:`_ThreadConnection` did not: on an interpreter that frees
+        an ended thread's values late, their connections go when the next one opens."""
+        for conn, owner in list(self._connections.items()):
+            if owner is not None and not owner.is_alive():
+                del self._connections[conn]
+                conn.close()  # no thread uses it any more
+
+    def _forget(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            self._connections.pop(conn, None)
 
     def _connection(self) -> sqlite3.Connection:
         if self._closed:
             raise ValidationError("$.storage", self.url, "an open storage (this one was closed)")
         if self._in_memory:
             if self._shared is None:
-                self._shared = self._connect()
+                self._shared = self._connect(None)
             return self._shared
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-        return conn
+        held: _ThreadConnection | None = getattr(self._local, "held", None)
+        if held is None:
+            conn = self._connect(threading.current_thread())
+            held = self._local.held = _ThreadConnection(conn, self)
+        return held.conn
 
     def _migrate(self) -> None:
         with self._raw_transaction(readonly=False) as cur:
@@ -194,12 +213,33 @@ class SqliteStorage:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            for conn in self._connections:
+            for conn in list(self._connections):
                 conn.close()
             self._connections.clear()
 
     def __repr__(self) -> str:
         return f"SqliteStorage({self.url!r})"
+
+
+class _ThreadConnection:
+    """One thread's connection, kept in the storage's thread-local slot.
+
+    When a thread ends, CPython drops its thread-local values in that very thread, so
+    :meth:`__del__` closes the connection there, before ``Thread.join`` returns: a server
+    that starts a thread per request (``socketserver.ThreadingMixIn``, Flask's development
+    server) leaves no connection, and no file descriptors, behind per request. It holds
+    the storage weakly, so a storage nobody refers to any more is still freed.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, storage: SqliteStorage) -> None:
+        self.conn = conn
+        self._storage = weakref.ref(storage)
+
+    def __del__(self) -> None:
+        storage = self._storage()
+        if storage is not None:
+            storage._forget(self.conn)
+        self.conn.close()  # closing twice (after SqliteStorage.close) is harmless
 
 
 class _NoLock:

@@ -7,6 +7,10 @@ still due, delivered to the notifiers). ``run-due`` makes one pass, for cron or 
 Kubernetes CronJob; ``worker`` makes one every ``--interval`` seconds until stopped,
 as a systemd service or a container's main process would.
 
+Without a notifier installed (no plugin under the ``sfakit`` entry points), a pass
+leaves the events in the outbox for a dispatcher that has notifiers, and says so on
+stderr: ``run-due`` each time, ``worker`` whenever their number changes.
+
 A worker stops gracefully (see :mod:`sfakit.cli.signals`): on SIGTERM or SIGINT it
 finishes the pass under way and exits 0; a second signal exits at once with 130. A
 pass that fails with an sfakit error (a database locked past its timeout, say) is
@@ -85,6 +89,12 @@ def describe(done: Pass) -> list[str]:
     ]
 
 
+def _warn_if_waiting(done: Pass, prefix: str) -> None:
+    warning = done.dispatch.warning
+    if warning is not None:
+        print(f"{prefix}sfakit: warning: {warning}", file=sys.stderr, flush=True)
+
+
 def _json(done: Pass) -> dict[str, object]:
     return {"run": to_data(done.run), "dispatch": to_data(done.dispatch)}
 
@@ -98,6 +108,7 @@ def run_due(args: argparse.Namespace) -> int:
         print_json(_json(done))
     else:
         print("\n".join(describe(done)))
+    _warn_if_waiting(done, "")
     return 0
 
 
@@ -121,7 +132,7 @@ def worker(args: argparse.Namespace) -> int:
     from sfakit.cli.signals import GracefulStop  # noqa: PLC0415 - POSIX signals, worker only
 
     name = "sfakit worker"
-    passes = failed = 0
+    passes = failed = waiting = 0
     with opened(args) as sfa, GracefulStop(name) as stop:
         print(
             f"{name}: started on {shown_url(database_url(args))} (pid {os.getpid()}), "
@@ -141,6 +152,9 @@ def worker(args: argparse.Namespace) -> int:
             else:
                 if not done.idle:
                     print(_one_line(done), flush=True)
+                if done.dispatch.waiting != waiting:  # once per change, not every pass
+                    _warn_if_waiting(done, f"{_stamp()} ")
+                    waiting = done.dispatch.waiting
             passes += 1
             stop.wait(args.interval)
         received = stop.received.name if stop.received else "a stop request"

@@ -20,10 +20,16 @@ claimed work, so that several dispatcher processes can run at once:
 A delivery whose worker died is taken over when its lease ends; the notifier may then
 see the event a second time, which is why every event carries a unique id that
 notifiers pass on (the SMTP ``Message-ID``, the webhook's ``X-Sfakit-Event-Id``).
+
+A dispatcher without notifiers (``sfakit worker`` started without the application's
+notifier plugins, a process opened with ``plugins=[]``) leaves the outbox alone: an
+event is fanned out only once, so fanning it out to nobody would lose it for the
+notifiers that do exist. Its report counts the events left ``waiting`` instead.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import socket
@@ -48,12 +54,17 @@ __all__ = [
     "DispatchReport",
     "Dispatcher",
     "RetryPolicy",
+    "WAITING_COUNT_LIMIT",
     "delivery_queue",
     "emit",
 ]
 
 EVENTS_STREAM: Final = "events"
 OUTBOX_QUEUE: Final = "outbox"
+#: A dispatcher without notifiers counts the events left in the outbox up to this many.
+WAITING_COUNT_LIMIT: Final = 10_000
+
+_log = logging.getLogger(__name__)
 
 
 def delivery_queue(notifier_name: str) -> str:
@@ -110,23 +121,52 @@ class RetryPolicy:
 
 @attrs.frozen
 class DispatchReport:
-    """What one dispatcher pass did."""
+    """What one dispatcher pass did.
+
+    ``waiting`` is how many events a dispatcher without notifiers left in the outbox
+    (counted up to :data:`WAITING_COUNT_LIMIT`). It describes the outbox after the pass
+    rather than counting work, so the sum of two reports keeps the later one's.
+    """
 
     fanned_out: int = 0
     delivered: int = 0
     retried: int = 0
     dead: int = 0
     lost_leases: int = 0
+    waiting: int = 0
 
     def __add__(self, other: DispatchReport) -> DispatchReport:
         return DispatchReport(
-            *(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other), strict=True))
+            fanned_out=self.fanned_out + other.fanned_out,
+            delivered=self.delivered + other.delivered,
+            retried=self.retried + other.retried,
+            dead=self.dead + other.dead,
+            lost_leases=self.lost_leases + other.lost_leases,
+            waiting=other.waiting,
         )
 
     @property
     def idle(self) -> bool:
-        """Nothing was due."""
-        return self == DispatchReport()
+        """Nothing was done (events ``waiting`` for a notifier are no work of this pass)."""
+        return attrs.evolve(self, waiting=0) == DispatchReport()
+
+    @property
+    def warning(self) -> str | None:
+        """What to tell the operator when events were left waiting for a notifier.
+
+        >>> DispatchReport(waiting=3).warning
+        'no notifier installed: 3 events left in the outbox for a dispatcher with notifiers'
+        >>> DispatchReport(delivered=1).warning is None
+        True
+        """
+        if not self.waiting:
+            return None
+        count = f"at least {self.waiting}" if self.waiting >= WAITING_COUNT_LIMIT else self.waiting
+        events = "event" if self.waiting == 1 else "events"
+        return (
+            f"no notifier installed: {count} {events} left in the outbox "
+            "for a dispatcher with notifiers"
+        )
 
 
 @attrs.frozen
@@ -134,7 +174,9 @@ class DeliveryStatus:
     """One event's delivery to one notifier.
 
     ``state``: ``pending`` (not tried yet), ``retrying`` (failed, next try at
-    ``next_attempt_at``), ``in_flight`` (a worker holds it), ``delivered``, ``dead``.
+    ``next_attempt_at``), ``in_flight`` (a worker holds it), ``delivered``, ``dead``, or
+    ``missed``: the event was fanned out before the notifier was registered (or before
+    it accepted the event's type), so no delivery to it was queued and none ever will be.
     """
 
     event_id: str
@@ -171,21 +213,38 @@ class Dispatcher:
         self.worker = _worker_name()
 
     def run_once(self) -> DispatchReport:
-        """Fan out everything in the outbox, then deliver everything due, once each."""
+        """Fan out everything in the outbox, then deliver everything due, once each.
+
+        Without notifiers, only count the events left waiting (see the module docstring).
+        """
+        if not self.notifiers:
+            return DispatchReport(waiting=self._waiting())
         report = self._fan_out()
         for name, notifier in self.notifiers.items():
             report = report + self._deliver(name, notifier)
         return report
 
     def run_forever(self, stop: threading.Event, *, interval: float = 1.0) -> DispatchReport:
-        """Run passes until ``stop`` is set, sleeping ``interval`` seconds when idle."""
+        """Run passes until ``stop`` is set, sleeping ``interval`` seconds when idle.
+
+        Events left waiting for a notifier are logged as a warning each time their
+        number changes, not on every pass.
+        """
         total = DispatchReport()
+        warned = 0
         while not stop.is_set():
             report = self.run_once()
             total = total + report
+            if report.warning and report.waiting != warned:
+                _log.warning(report.warning)
+            warned = report.waiting
             if report.idle:
                 stop.wait(interval)
         return total
+
+    def _waiting(self) -> int:
+        with self.storage.transaction(readonly=True) as tx:
+            return len(tx.work_in(OUTBOX_QUEUE, state="pending", limit=WAITING_COUNT_LIMIT))
 
     def _fan_out(self) -> DispatchReport:
         count = 0
@@ -281,13 +340,16 @@ class Dispatcher:
 
     def status(self, tx: Transaction, event_id: str, event_type: str) -> list[DeliveryStatus]:
         """Where the event stands with every notifier that accepts its type."""
+        outbox = tx.work_status(OUTBOX_QUEUE, event_id)
+        # Fan-out happens once: a notifier with no delivery of a fanned-out event missed it.
+        unqueued = "missed" if outbox is not None and outbox.state == "done" else "pending"
         found = []
         for name, notifier in self.notifiers.items():
             if not notifier.accepts(event_type):
                 continue
             work = tx.work_status(delivery_queue(name), event_id)
             if work is None:
-                found.append(DeliveryStatus(event_id, name, "pending", 0, None, None))
+                found.append(DeliveryStatus(event_id, name, unqueued, 0, None, None))
                 continue
             state = {
                 "pending": "retrying" if work.attempt else "pending",
