@@ -60,6 +60,7 @@ PUBLIC_MODULES = (
     "sfakit.qualification",
     "sfakit.qualification.dedupe",
     "sfakit.report",
+    "sfakit.demo",
 )
 
 #: Modules that are still being written: a page importing one is skipped until it exists.

@@ -102,6 +102,13 @@ def _moment(text: str) -> datetime:
     return moment
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date (2026-11-25)") from None
+
+
 def _seconds(text: str) -> float:
     try:
         seconds = float(text)
@@ -154,6 +161,31 @@ def _command(
     return parser
 
 
+def _demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = _command(
+        commands,
+        "demo",
+        "sfakit.cli.demo:demo",
+        "make up a realistic book of business, live six months of it, print the sales report",
+    )
+    demo.add_argument(
+        "--size",
+        choices=("small", "full"),
+        default="full",
+        help="full: 50 reps, 20k leads, 5k deals, 500 standing orders; small: a twentieth",
+    )
+    demo.add_argument("--seed", type=int, default=7, metavar="N", help="(default: 7)")
+    demo.add_argument(
+        "--today",
+        type=_day,
+        metavar="DATE",
+        help="the last simulated day (default: today, UTC)",
+    )
+    demo.add_argument("--html", metavar="FILE", help="also write the report as an HTML page")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    _json(demo)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sfakit",
@@ -164,6 +196,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version('sfakit')}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    _demo_command(commands)
 
     _command(
         commands,

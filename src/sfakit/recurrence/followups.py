@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -405,7 +405,9 @@ def _days_after(
     day = since + timedelta(days=rule.days)
     if day > _local_today(now, zone):
         return None
-    key = f"{record_id}:{since.isoformat()}" if dated else record_id
+    # The episode is dated in UTC, not in the owner's zone: a new owner in another zone
+    # must not make the same episode look new (and email the customer twice).
+    key = f"{record_id}:{moment.astimezone(UTC).date().isoformat()}" if dated else record_id
     return _follow_up(
         rule,
         key,
