@@ -107,3 +107,16 @@ def test_the_console_script_runs_it(book: Book, tmp_path: Path) -> None:
     )  # fmt: skip
     assert failed.returncode == 1
     assert failed.stderr.startswith("sfakit: error: $.period: got 'Q1'")
+
+
+def test_written_files_get_the_usual_permissions(cli: Cli, book: Book, tmp_path: Path) -> None:
+    # Written through a private temporary file, but not left private: 0666 less the umask.
+    previous = os.umask(0o022)
+    try:
+        page, export = tmp_path / "report.html", tmp_path / "book.jsonl"
+        assert cli("--db", book.url, "report", "--html", str(page)).code == 0
+        assert cli("--db", book.url, "export", "--out", str(export)).code == 0
+    finally:
+        os.umask(previous)
+    assert page.stat().st_mode & 0o777 == 0o644
+    assert export.stat().st_mode & 0o777 == 0o644

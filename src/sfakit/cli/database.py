@@ -23,16 +23,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
 from sfakit.cli.connect import database_url, opened, shown_url
-from sfakit.cli.output import print_json
+from sfakit.cli.output import print_json, write_atomically
 from sfakit.codec import from_data, to_data
 from sfakit.errors import DuplicateError, SfaError, ValidationError
 from sfakit.model import ENTITY_TYPES, Entity
@@ -125,16 +123,7 @@ def export_records(args: argparse.Namespace) -> int:
         target = Path(args.out)
         # Written beside the target and renamed over it: a failed export never leaves a
         # half-written file where a good one was.
-        handle, temporary = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-        )
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-                counts = _write(sfa, out)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        counts = write_atomically(target, lambda out: _write(sfa, out))
     print(f"exported {_summary(counts)} to {target}")
     return 0
 

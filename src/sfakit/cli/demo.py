@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Final
 
-from sfakit.cli.output import print_json
+from sfakit.cli.output import print_json, write_atomically
 
 __all__ = ["DEFAULT_FILE", "demo"]
 
@@ -76,7 +76,8 @@ def demo(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - started
     if args.html:
-        Path(args.html).write_text(render_html(result.report), encoding="utf-8")
+        page = render_html(result.report)
+        write_atomically(Path(args.html), lambda out: out.write(page))
     if args.json:
         from sfakit.codec import to_data  # noqa: PLC0415
 

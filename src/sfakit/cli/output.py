@@ -13,15 +13,29 @@ propose      3
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TextIO, TypeVar
 
 if TYPE_CHECKING:
     from sfakit.model import Money
 
-__all__ = ["NONE", "amount", "days", "moneys", "percent", "print_json", "table"]
+__all__ = [
+    "NONE",
+    "amount",
+    "days",
+    "moneys",
+    "percent",
+    "print_json",
+    "table",
+    "write_atomically",
+]
+
+T = TypeVar("T")
 
 #: How a value that is not there is shown.
 NONE: Final = "-"
@@ -76,3 +90,21 @@ def print_json(data: Any) -> None:
     """``data`` (plain JSON-able data, as :func:`sfakit.codec.to_data` gives) on stdout."""
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
+
+
+def write_atomically(path: Path, write: Callable[[TextIO], T]) -> T:
+    """Call ``write`` on a file beside ``path``, then rename it over ``path``: a failure
+    never leaves a half-written file where a good one was. The file gets the usual
+    permissions (0666 less the umask), not the private ones of a temporary file."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            result = write(out)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return result

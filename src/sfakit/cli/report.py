@@ -11,13 +11,11 @@ orders due in the week after ``--as-of``. Text goes to stdout; ``--json`` prints
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from sfakit.cli.connect import opened
-from sfakit.cli.output import print_json
+from sfakit.cli.output import print_json, write_atomically
 from sfakit.codec import to_data
 from sfakit.report import collect_report, render_html, render_text
 
@@ -27,14 +25,7 @@ __all__ = ["report", "write_page"]
 def write_page(path: Path, page: str) -> None:
     """Write ``page`` to ``path`` through a file beside it, renamed over it once
     complete, so that a failure never leaves half a page."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(page)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda out: out.write(page))
 
 
 def report(args: argparse.Namespace) -> int:
