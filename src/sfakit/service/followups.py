@@ -135,8 +135,10 @@ class FollowUps:
         if moment.utcoffset() is None:
             raise ValidationError("$.now", now, "a timezone-aware datetime")
         report = FollowUpReport()
-        progress = load_progress(self.storage, FOLLOW_UP_PROGRESS, FollowUpProgress)
         rules = self.follow_up_rules().rules
+        if not rules:
+            return report
+        progress = load_progress(self.storage, FOLLOW_UP_PROGRESS, FollowUpProgress)
         entries = {r.key: progress.of(r.key, r.kind, r.days) if progress else None for r in rules}
         # One read of the change feed serves every rule: from the earliest one's position.
         start = min((e.position if e else 0 for e in entries.values()), default=0)

@@ -13,8 +13,8 @@ still created under its idempotency key, so looking twice at a record is harmles
 the state only spares looking at records an earlier run already settled.
 
 The state is written after a run completes: a run that fails leaves it as it was, and
-the next run looks again from there. Two runs at once merge their states (latest
-``until``, union of ``pending``).
+the next run looks again from there. A run merges its state with the stored one (latest
+``until``, union of ``pending``); when two runs write at once, the first one's stays.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ REMINDER_PROGRESS: Final = "reminder-progress"
 #: in each owner's time zone (up to 14 hours from UTC), and slack for writers whose
 #: clocks lag or whose transactions commit late.
 GRACE: Final = timedelta(days=2)
-_SAVE_ATTEMPTS: Final = 20
 _FEED_PAGE: Final = 5_000
 
 P = TypeVar("P", "FollowUpProgress", "ReminderProgress")
@@ -126,23 +125,22 @@ def load_progress(storage: Storage, name: str, kind: type[P]) -> P | None:
 
 
 def save_progress(storage: Storage, name: str, progress: P, now: datetime) -> None:
-    """Store ``progress``, merged with whatever another run stored meanwhile."""
+    """Store ``progress``, merged with what is stored. If another run stores its own at
+    the same time, that one stays: progress only spares work, and a run that could not
+    record its own leaves the next run to look a little further back, never to miss
+    anything — so many schedulers at once never queue up behind this write."""
     kind = type(progress)
     merge: Callable[[P, P], P] = kind.merge
-    for _ in range(_SAVE_ATTEMPTS):
-        try:
-            with storage.transaction() as tx:
-                found = tx.find(Setting, setting_id(name))
-                if found is None:
-                    store_setting(tx, name, progress, None, now)
-                    return
-                stored, version = load_setting(found, kind)
-                store_setting(tx, name, merge(stored, progress), version, now)
+    try:
+        with storage.transaction() as tx:
+            found = tx.find(Setting, setting_id(name))
+            if found is None:
+                store_setting(tx, name, progress, None, now)
                 return
-        except (ConflictError, DuplicateError):
-            continue
-    # Progress only spares work: a run that cannot record it leaves the next run to look
-    # a little further back, never to miss anything.
+            stored, version = load_setting(found, kind)
+            store_setting(tx, name, merge(stored, progress), version, now)
+    except (ConflictError, DuplicateError):
+        return
 
 
 def read_changes(tx: Transaction, position: int) -> tuple[list[tuple[int, str, str]], int]:
