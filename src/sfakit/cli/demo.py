@@ -96,7 +96,7 @@ def demo(args: argparse.Namespace) -> int:
         return 0
     print(_summary(result.stored, result.run))
     print(render_text(result.report))
-    print(_next_steps(url, events, args.html, seconds))
+    print(_next_steps(shown_url(url), events, args.html, seconds))
     return 0
 
 
