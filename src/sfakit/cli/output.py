@@ -16,10 +16,12 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+
+# One way to show values, shared with the sales report's text.
+from sfakit.report._format import NONE, days, moneys, percent, table
 
 if TYPE_CHECKING:
     from sfakit.model import Money
@@ -37,53 +39,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: How a value that is not there is shown.
-NONE: Final = "-"
-
-
-def table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], *, right: Iterable[int] = ()
-) -> str:
-    """``rows`` under ``headers``, columns two spaces apart, those in ``right`` aligned
-    right (numbers); no trailing spaces."""
-    cells = [list(row) for row in rows]
-    aligned_right = set(right)
-    widths = [len(header) for header in headers]
-    for row in cells:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-
-    def line(values: Sequence[str]) -> str:
-        padded = (
-            value.rjust(width) if i in aligned_right else value.ljust(width)
-            for i, (value, width) in enumerate(zip(values, widths, strict=True))
-        )
-        return "  ".join(padded).rstrip()
-
-    rule = ["-" * width for width in widths]
-    return "\n".join([line(headers), line(rule), *(line(row) for row in cells)])
-
 
 def amount(money: Money | None) -> str:
     """A money amount with thousands separators, without its currency (the table's
     heading names it): ``1,500.00``."""
     return NONE if money is None else f"{money.amount:,}"
-
-
-def moneys(values: Iterable[Money]) -> str:
-    """Amounts in several currencies, each with its code: ``900.00 EUR, 120.00 USD``."""
-    shown = [f"{m.amount:,} {m.currency}" for m in values]
-    return ", ".join(shown) if shown else NONE
-
-
-def days(value: Decimal | None) -> str:
-    """A number of days to one decimal (durations are exact until shown)."""
-    return NONE if value is None else f"{value:.1f}"
-
-
-def percent(rate: Decimal | None) -> str:
-    """A rate (0 to 1) as a percentage to one decimal; None (0 / 0) as ``-``."""
-    return NONE if rate is None else f"{rate * 100:.1f}%"
 
 
 def print_json(data: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Final
 
 import attrs
 
@@ -21,7 +22,7 @@ from .simulation import DemoRun, event_log, open_demo, simulate, store
 __all__ = ["DemoResult", "run_demo"]
 
 #: Monte Carlo runs of the report's forecast range.
-FORECAST_RUNS = 2000
+FORECAST_RUNS: Final = 2000
 
 
 @attrs.frozen
